@@ -1,0 +1,124 @@
+"""FOOF: the campus second-hand marketplace backend.
+
+``create_app`` only wires: configuration, extensions, faces, error handlers, CLI, logging.
+"""
+import logging
+import os
+import secrets
+import time
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from foof import cli, config, legacy, senders
+from foof.extensions import db, jwt
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None):
+    test_config = dict(test_config or {})
+    instance_path = _absolute(
+        test_config.get("FOOF_INSTANCE_PATH") or os.environ.get("FOOF_INSTANCE_PATH") or "instance"
+    )
+    os.makedirs(instance_path, exist_ok=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                static_folder=None)
+    _load_config(app, test_config)
+    _configure_logging(app)
+    db.init_app(app)
+    jwt.init_app(app)
+    _tune_sqlite(app)
+    app.extensions["foof.senders"] = senders.build(app.config, app.instance_path)
+    legacy.init_app(app)
+    cli.init_app(app)
+    _access_log(app)
+    if app.config["FOOF_TRUST_PROXY"]:
+        hops = app.config["FOOF_TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def _absolute(path):
+    return path if os.path.isabs(path) else os.path.join(PROJECT_ROOT, path)
+
+
+def _load_config(app, test_config):
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_pyfile("foof.cfg", silent=True)
+    app.config.update(config.from_environment())
+    app.config.update(test_config)
+    cfg = app.config
+    cfg["FOOF_INSTANCE_PATH"] = app.instance_path
+    cfg["FOOF_MEDIA_ROOT"] = _absolute(cfg["FOOF_MEDIA_ROOT"])
+    url = cfg["FOOF_DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "foof.db")
+    cfg["FOOF_DATABASE_URL"] = url
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("mysql"):
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_recycle": 3600})
+    cfg["SECRET_KEY"] = cfg["FOOF_SECRET_KEY"] or _instance_secret(app, "secret_key")
+    cfg["JWT_SECRET_KEY"] = cfg["FOOF_JWT_SECRET"] or _instance_secret(app, "jwt_secret")
+    cfg["JWT_ALGORITHM"] = "HS256"
+    cfg["JWT_DECODE_ALGORITHMS"] = ["HS256"]
+    cfg["JWT_IDENTITY_CLAIM"] = "uuid"  # the legacy claim name
+    cfg["MAX_CONTENT_LENGTH"] = cfg["FOOF_MAX_UPLOAD_BYTES"]
+    cfg["JSON_AS_ASCII"] = False
+
+
+def _instance_secret(app, name):
+    """A random secret kept in ``instance/<name>`` (0600), created once, never committed."""
+    path = os.path.join(app.instance_path, name)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        value = secrets.token_urlsafe(48)
+        fh.write(value)
+    return value
+
+
+def _configure_logging(app):
+    level = getattr(logging, str(app.config["FOOF_LOG_LEVEL"]).upper(), logging.INFO)
+    root = logging.getLogger("foof")
+    root.setLevel(level)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    app.logger.setLevel(level)
+
+
+def _tune_sqlite(app):
+    """WAL (readers never wait for the writer) and a busy timeout for the embedded database."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+def _access_log(app):
+    """One readable line per request; the route pattern, never the path (tokens live there)."""
+    access = logging.getLogger("foof.access")
+
+    @app.before_request
+    def _start():
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _done(response):
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        elapsed = (time.perf_counter() - g.get("_started", time.perf_counter())) * 1000
+        access.info("%s %s %s %s %.1fms", request.remote_addr, request.method, rule,
+                    response.status_code, elapsed)
+        return response

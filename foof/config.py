@@ -1,0 +1,85 @@
+"""Configuration defaults.
+
+Order of precedence (later wins): these defaults, ``instance/foof.cfg``, ``FOOF_*``
+environment variables, then the mapping given to ``create_app``. Everything a campus
+admin may tune is named ``FOOF_*`` so one prefix covers the environment and the file.
+"""
+import os
+
+#: Keys read from the environment, and how to convert their text.
+_INT = int
+
+
+def _bool(text):
+    return str(text).strip().lower() in {"1", "true", "yes", "on"}
+
+
+ENV_KEYS = {
+    "FOOF_DATABASE_URL": str,
+    "FOOF_JWT_SECRET": str,
+    "FOOF_SECRET_KEY": str,
+    "FOOF_TOKEN_TTL_DAYS": _INT,
+    "FOOF_MEDIA_ROOT": str,
+    "FOOF_MAX_UPLOAD_BYTES": _INT,
+    "FOOF_PUBLIC_URL": str,
+    "FOOF_MAIL_DOMAIN": str,
+    "FOOF_SMS_BACKEND": str,
+    "FOOF_SMS_HTTP_URL": str,
+    "FOOF_SMS_HTTP_TIMEOUT": float,
+    "FOOF_MAIL_BACKEND": str,
+    "FOOF_SMTP_HOST": str,
+    "FOOF_SMTP_PORT": _INT,
+    "FOOF_SMTP_USER": str,
+    "FOOF_SMTP_PASSWORD": str,
+    "FOOF_SMTP_TLS": str,
+    "FOOF_SMTP_TIMEOUT": float,
+    "FOOF_MAIL_SENDER": str,
+    "FOOF_ECHO_VERIFY_CODE": _bool,
+    "FOOF_PASSWORD_HASH_METHOD": str,
+    "FOOF_LOG_LEVEL": str,
+    "FOOF_TRUST_PROXY": _INT,
+}
+
+DEFAULTS = {
+    # None means "derive from the instance folder" (see foof.create_app).
+    "FOOF_DATABASE_URL": None,
+    "FOOF_JWT_SECRET": None,
+    "FOOF_SECRET_KEY": None,
+    # Login tokens live this many days; 0 = never expire (the old server's behaviour).
+    "FOOF_TOKEN_TTL_DAYS": 30,
+    "FOOF_MEDIA_ROOT": os.path.join("static", "image"),
+    # The documented upload limit of the legacy API.
+    "FOOF_MAX_UPLOAD_BYTES": 1048576,
+    "FOOF_PUBLIC_URL": "http://localhost:4000",
+    "FOOF_MAIL_DOMAIN": "seu.edu.cn",
+    "FOOF_SMS_BACKEND": "outbox",
+    "FOOF_SMS_HTTP_URL": "",
+    "FOOF_SMS_HTTP_TIMEOUT": 5.0,
+    "FOOF_MAIL_BACKEND": "outbox",
+    "FOOF_SMTP_HOST": "localhost",
+    "FOOF_SMTP_PORT": 25,
+    "FOOF_SMTP_USER": "",
+    "FOOF_SMTP_PASSWORD": "",
+    # "plain", "starttls" or "ssl".
+    "FOOF_SMTP_TLS": "plain",
+    "FOOF_SMTP_TIMEOUT": 10.0,
+    "FOOF_MAIL_SENDER": "noreply@localhost",
+    "FOOF_ECHO_VERIFY_CODE": False,
+    # werkzeug's default (scrypt); tests set a cheap pbkdf2 to stay fast.
+    "FOOF_PASSWORD_HASH_METHOD": "scrypt",
+    "FOOF_LOG_LEVEL": "INFO",
+    # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted.
+    "FOOF_TRUST_PROXY": 0,
+    # A callable returning the current naive-UTC datetime; tests inject a fake clock.
+    "FOOF_CLOCK": None,
+}
+
+
+def from_environment(environ=None):
+    """The FOOF_* settings present in ``environ`` converted to their types."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for key, convert in ENV_KEYS.items():
+        if key in environ and environ[key] != "":
+            found[key] = convert(environ[key])
+    return found

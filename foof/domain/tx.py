@@ -1,0 +1,67 @@
+"""One transaction per state change, retried when the database says "try again".
+
+SQLite answers "database is locked" at once (no busy wait) when a transaction that has
+read tries to write after another writer committed; MySQL/MariaDB report deadlocks (1213)
+and lock wait timeouts (1205). In both cases the whole unit of work is safe to run again
+from the start, so :func:`atomic` rolls back and retries with a short jittered back-off.
+Contested transitions stay correct because they are conditional updates
+(``UPDATE … WHERE sold = 1``), whose row count decides who won.
+"""
+import logging
+import random
+import time
+
+from sqlalchemy.exc import DataError, OperationalError
+
+from foof.domain.errors import DomainError, StorageRejected
+from foof.extensions import db
+
+log = logging.getLogger(__name__)
+
+_RETRY_MYSQL_CODES = {1205, 1213}
+ATTEMPTS = 40
+
+
+def _retryable(exc):
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in _RETRY_MYSQL_CODES
+    text = str(orig or exc).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def _rejected(exc):
+    """MySQL refusing a value: incorrect string (1366), too long (1406), out of range (1264)."""
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] in {1366, 1406, 1264, 1265, 1292}
+
+
+def atomic(work, *args, **kwargs):
+    """Run ``work(*args, **kwargs)`` in a fresh transaction and commit it.
+
+    Domain errors roll back and propagate; transient lock errors are retried; a value the
+    database refuses becomes :class:`StorageRejected` (a handled failure, not a 500).
+    """
+    for attempt in range(ATTEMPTS):
+        db.session.rollback()  # start clean: reads done before must not upgrade to a write
+        try:
+            result = work(*args, **kwargs)
+            db.session.commit()
+            return result
+        except DomainError:
+            db.session.rollback()
+            raise
+        except (OperationalError, DataError) as exc:
+            db.session.rollback()
+            if _rejected(exc):
+                log.warning("database refused a value: %s", exc.orig)
+                raise StorageRejected() from exc
+            if not _retryable(exc) or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(min(0.2, 0.005 * (attempt + 1)) * (0.5 + random.random()))
+        except Exception:
+            db.session.rollback()
+            raise
+    raise RuntimeError("unreachable")

@@ -1,0 +1,161 @@
+"""SMS verification codes (CONTRACT 1.5 "Verification codes").
+
+A code is 4 digits, stored as an HMAC keyed with the app secret, valid 10 minutes, burned
+after 5 wrong tries, and consumed only for its own phone number. Only the newest code of a
+number is live: asking again replaces the previous one. Limits: one code per number per
+60 s, 10 per number and 30 per client IP in any 24 hours.
+"""
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from foof.domain import clock, ratelimit
+from foof.domain.errors import BadCode, Invalid, NoLiveCode, SendFailed, TooFrequent
+from foof.domain.tx import atomic
+from foof.extensions import db
+from foof.models import VerifyCode
+
+log = logging.getLogger(__name__)
+
+PHONE_RE = re.compile(r"^\+?[0-9]{1,20}$")
+CODE_SECONDS = 600
+MAX_TRIES = 5
+GAP_SECONDS = 60
+PER_NUMBER_PER_DAY = 10
+PER_IP_PER_DAY = 30
+DAY = 86400
+
+
+def valid_phone(phonenumber):
+    return isinstance(phonenumber, str) and bool(PHONE_RE.match(phonenumber))
+
+
+def _digest(phonenumber, code):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phonenumber}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _issue(phonenumber, ip):
+    if ratelimit.count("sms:phone", phonenumber, GAP_SECONDS):
+        raise TooFrequent()
+    if ratelimit.count("sms:phone", phonenumber, DAY) >= PER_NUMBER_PER_DAY:
+        raise TooFrequent()
+    if ip and ratelimit.count("sms:ip", ip, DAY) >= PER_IP_PER_DAY:
+        raise TooFrequent()
+    now = clock.now()
+    # Only the newest code is live.
+    db.session.execute(
+        update(VerifyCode)
+        .where(VerifyCode.phonenumber == phonenumber, VerifyCode.state == "live")
+        .values(state="replaced")
+    )
+    code = f"{secrets.randbelow(10000):04d}"
+    row = VerifyCode(
+        phonenumber=phonenumber, code_hash=_digest(phonenumber, code), created_at=now,
+        expires_at=now + timedelta(seconds=CODE_SECONDS), tries=0, state="live",
+    )
+    db.session.add(row)
+    ratelimit.record("sms:phone", phonenumber)
+    if ip:
+        ratelimit.record("sms:ip", ip)
+    db.session.flush()
+    return row.id, code
+
+
+def request_code(phonenumber, ip, sms):
+    """Create a code for ``phonenumber`` and hand it to the SMS sender; returns the code.
+
+    The code and the rate-limit events are committed first; if the sender then fails they
+    are withdrawn again, so a failed send neither leaves a code nobody received nor counts
+    against the person's limits.
+    """
+    if not valid_phone(phonenumber):
+        raise Invalid()
+    row_id, code = atomic(_issue, phonenumber, ip)
+    try:
+        sms.send(phonenumber, code)
+    except SendFailed:
+        atomic(_withdraw, row_id, phonenumber, ip)
+        raise
+    log.info("verification code sent to %s", _mask(phonenumber))
+    return code
+
+
+def _withdraw(row_id, phonenumber, ip):
+    db.session.execute(update(VerifyCode).where(VerifyCode.id == row_id).values(state="unsent"))
+    # Withdraw the newest events only: delete by (kind, subject) newest first.
+    from foof.models import RateEvent
+
+    for kind, subject in (("sms:phone", phonenumber), ("sms:ip", ip)):
+        if not subject:
+            continue
+        newest = db.session.execute(
+            select(RateEvent.id)
+            .where(RateEvent.kind == kind, RateEvent.subject == subject)
+            .order_by(RateEvent.id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is not None:
+            db.session.execute(RateEvent.__table__.delete().where(RateEvent.id == newest))
+
+
+def _mask(phonenumber):
+    return phonenumber[:3] + "****" + phonenumber[-2:] if len(phonenumber) > 6 else "****"
+
+
+def _live(phonenumber):
+    return db.session.execute(
+        select(VerifyCode)
+        .where(
+            VerifyCode.phonenumber == phonenumber,
+            VerifyCode.state == "live",
+            VerifyCode.expires_at > clock.now(),
+        )
+        .order_by(VerifyCode.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _spend_try(row_id):
+    db.session.execute(
+        update(VerifyCode)
+        .where(VerifyCode.id == row_id, VerifyCode.state == "live")
+        .values(tries=VerifyCode.tries + 1)
+    )
+    db.session.execute(
+        update(VerifyCode)
+        .where(VerifyCode.id == row_id, VerifyCode.tries >= MAX_TRIES)
+        .values(state="burned")
+    )
+
+
+def consume(phonenumber, code):
+    """Use the live code of ``phonenumber`` inside the caller's transaction.
+
+    Must be called inside :func:`foof.domain.tx.atomic`. A wrong code spends one try in its
+    own committed transaction (so a failure cannot be rolled back to get more tries) and
+    raises :class:`BadCode`; no live code raises :class:`NoLiveCode`. Of two concurrent
+    correct uses only one consumes the code (conditional update).
+    """
+    row = _live(phonenumber)
+    if row is None:
+        raise NoLiveCode()
+    code = code if isinstance(code, str) else str(code if code is not None else "")
+    if not hmac.compare_digest(row.code_hash, _digest(phonenumber, code)):
+        row_id = row.id
+        db.session.rollback()
+        atomic(_spend_try, row_id)
+        raise BadCode()
+    used = db.session.execute(
+        update(VerifyCode)
+        .where(VerifyCode.id == row.id, VerifyCode.state == "live")
+        .values(state="used")
+    ).rowcount
+    if used != 1:
+        raise NoLiveCode()

@@ -1,0 +1,40 @@
+"""New tables for verification codes and rate limiting.
+
+Codes live in the database rather than process memory (the old server's bug) so every
+waitress thread and every server process sees the same codes, and they survive restarts.
+"""
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from foof.extensions import db
+from foof.models.legacy import MYSQL_ARGS
+
+
+class VerifyCode(db.Model):
+    """An SMS code: stored as an HMAC, never in clear; one number, 10 minutes, 5 tries."""
+
+    __tablename__ = "verify_codes"
+    __table_args__ = (Index("ix_verify_codes_phone", "phonenumber", "created_at"), MYSQL_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phonenumber: Mapped[str] = mapped_column(String(32), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    tries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # "live" until used or burned; kept afterwards for the audit trail.
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="live")
+
+
+class RateEvent(db.Model):
+    """One event that counts against a limit: an SMS sent, a mail sent, a failed login."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_lookup", "kind", "subject", "created_at"), MYSQL_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

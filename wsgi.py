@@ -1,0 +1,24 @@
+"""WSGI entry point: ``app`` for any WSGI server; ``python wsgi.py`` serves with waitress."""
+import logging
+import os
+
+from foof import create_app
+
+app = create_app()
+
+
+def main():
+    from waitress import serve
+
+    host = os.environ.get("FOOF_HOST", "0.0.0.0")
+    port = int(os.environ.get("FOOF_PORT", "4000"))
+    threads = int(os.environ.get("FOOF_THREADS", "8"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # waitress warns "Task queue depth is N" on every burst; a busy hour would flood the log.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("foof").info("serving on http://%s:%s with %s threads", host, port, threads)
+    serve(app, host=host, port=port, threads=threads, ident="foof")
+
+
+if __name__ == "__main__":
+    main()
