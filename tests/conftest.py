@@ -148,3 +148,41 @@ def outbox(app):
             return [json.loads(line) for line in fh]
 
     return read
+
+
+@pytest.fixture
+def make_item(app):
+    """``make_item(uuid, title=…, sold=1, …)`` → itemid, inserted directly as a row."""
+    from foof.models import Item
+
+    def make(uuid, **columns):
+        values = {"title": "未命名商品", "type": 1, "price": 1.23, "imgurl": "image/item/default.jpg",
+                  "depreciatione": 99, "note": "然而并没什么描述", "sold": 1, "to": 0}
+        values.update(columns)
+        with app.app_context():
+            item = Item(uuid=uuid, **values)
+            db.session.add(item)
+            db.session.commit()
+            return item.itemid
+
+    return make
+
+
+@pytest.fixture
+def item_row(app):
+    """``item_row(itemid)`` → the row as a dict (fresh from the database), or None."""
+    from foof.models import Item
+
+    def read(itemid):
+        with app.app_context():
+            item = db.session.get(Item, itemid)
+            return None if item is None else {c.key: getattr(item, c.key) for c in Item.__mapper__.column_attrs}
+
+    return read
+
+
+def post_json(client, path, body):
+    """POST a JSON body with its keys in the given order (the test client would sort them)."""
+    import json
+
+    return client.post(path, data=json.dumps(body, ensure_ascii=False), content_type="application/json")

@@ -11,10 +11,31 @@ from foof.extensions import db
 from foof.models import User
 from tests.conftest import JWT_SECRET
 
-#: Every legacy route that needs a login token. Extended as routes land.
-TOKEN_ROUTES = [
-    "/user/me", "/user/finished", "/user/avatar", "/user/modify", "/user/mail/verify",
-]
+#: Legacy POST routes that need no token; every other legacy POST route must refuse a bad one.
+PUBLIC_POST = {"/user/published", "/user/login", "/user/register", "/user/reset",
+               "/user/requirecode", "/item/search"}
+LEGACY_PREFIXES = ("/user", "/item", "/fav")
+
+
+def _token_routes():
+    from foof import create_app
+
+    app = create_app({"FOOF_INSTANCE_PATH": "/tmp/foof-route-listing", "FOOF_DATABASE_URL": "sqlite://",
+                      "FOOF_JWT_SECRET": JWT_SECRET, "FOOF_SECRET_KEY": "x"})
+    routes = sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and rule.rule.startswith(LEGACY_PREFIXES) and rule.rule not in PUBLIC_POST
+    )
+    return routes
+
+
+#: Every legacy route that needs a login token, read from the URL map so none is forgotten.
+TOKEN_ROUTES = _token_routes()
+
+
+def test_the_route_list_is_complete():
+    assert {"/user/me", "/user/finished", "/user/avatar", "/user/modify", "/user/mail/verify"} <= set(TOKEN_ROUTES)
+    assert "/item/add" in TOKEN_ROUTES and "/fav/query" in TOKEN_ROUTES and "/user/chat/fetchnew" in TOKEN_ROUTES
 
 
 def _sign(payload, secret=JWT_SECRET):

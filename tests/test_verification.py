@@ -197,3 +197,21 @@ def test_login_failure_limit(client, make_user, clock):
     assert client.post("/user/login", data={"phonenumber": "1", "password": "pw"}).json == TOO_FREQUENT
     clock.advance(15 * 60)
     assert client.post("/user/login", data={"phonenumber": "1", "password": "pw"}).json["status"] == "success"
+
+
+def test_failed_resend_keeps_the_code_already_received(app, client, outbox, clock):
+    from foof.domain.errors import SendFailed
+
+    ask(client, "1")
+    first = last_code(outbox, "1")
+    working = app.extensions["foof.senders"]
+
+    class Broken:
+        def send(self, phonenumber, code):
+            raise SendFailed()
+
+    app.extensions["foof.senders"] = (Broken(), working[1])
+    clock.advance(61)
+    assert ask(client, "1") == {"status": "server error"}
+    app.extensions["foof.senders"] = working
+    assert register(client, "1", first) == OK

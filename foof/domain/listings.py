@@ -2,28 +2,208 @@
 
 States (CONTRACT 1.4): 1 on sale, 3 reserved for ``to``, 2 sold to ``to``, 4 deleted; want
 posts use the negatives. The old server wrote 3 for "deleted" too; deletion now writes 4.
+Every change is one transaction; contested ones are conditional updates.
 """
-from sqlalchemy import select
+import math
 
-from foof.domain.errors import Invalid
+from flask import current_app
+from sqlalchemy import case, select, update
+
+from foof.domain import events, media
+from foof.domain.errors import Invalid, ItemNotFound, NotOwner, TooLong
+from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import Item
 
 ON_SALE, SOLD, RESERVED, DELETED = 1, 2, 3, 4
 DELETED_STATES = (DELETED, -DELETED)
+DEFAULT_IMAGE = "image/item/default.jpg"
+CATEGORIES = {1: "电子产品", 2: "服饰鞋包", 3: "交通工具", 4: "美妆个护",
+              5: "日常用品", 6: "图书文具", 7: "运动健身", 8: "其他"}
+MAX_PRICE = 1e10
+MAX_IMAGES = 4
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
 
 
 def parse_id(value):
     """An id from the wire (int or digit string) as an int, or :class:`Invalid`."""
+    return parse_int(value)
+
+
+def parse_int(value):
     if isinstance(value, bool):
         raise Invalid()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
-        value = int(value)
-    if not isinstance(value, int) or not -2**31 <= value < 2**31:
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if not digits.isdigit() or not digits.isascii() or len(digits) > 10:
+            raise Invalid()
+        value = int(text)
+    if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
         raise Invalid()
     return value
+
+
+def parse_price(value):
+    if isinstance(value, bool) or value is None:
+        raise Invalid()
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 32 or not all(c in "0123456789.+-eE" for c in text):
+            raise Invalid()
+        try:
+            value = float(text)
+        except ValueError:
+            raise Invalid() from None
+    if not isinstance(value, (int, float)):
+        raise Invalid()
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
+        raise Invalid()
+    return value
+
+
+def parse_text(value, minimum=0):
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        raise Invalid()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    value = str(value)
+    if len(value) > 255:
+        raise TooLong()
+    if len(value) < minimum:
+        raise Invalid()
+    return value
+
+
+#: Wire field → parser; the same rules serve add and modify.
+PARSERS = {
+    "title": lambda v: parse_text(v, minimum=1),
+    "type": parse_int,
+    "price": parse_price,
+    "depreciatione": parse_int,
+    "note": parse_text,
+}
+
+
+def parse_fields(fields, required):
+    values = {}
+    for name, parser in PARSERS.items():
+        if name in fields:
+            values[name] = parser(fields[name])
+        elif name in required:
+            raise Invalid()
+    return values
+
+
+def get(itemid):
+    """A live (not deleted) item, or :class:`ItemNotFound`."""
+    try:
+        itemid = parse_id(itemid)
+    except Invalid:
+        raise ItemNotFound() from None
+    item = db.session.get(Item, itemid)
+    if item is None or item.sold in DELETED_STATES:
+        raise ItemNotFound()
+    return item
+
+
+def add(uuid, fields):
+    """Create a listing from wire ``fields``; only the six item fields are read."""
+    values = parse_fields(fields, required=("title", "type", "price", "depreciatione"))
+    values.setdefault("note", "")
+    sold = parse_int(fields.get("sold"))
+    if sold not in (ON_SALE, -ON_SALE):
+        raise Invalid()
+
+    def work():
+        item = Item(uuid=uuid, imgurl=DEFAULT_IMAGE, sold=sold, to=0, **values)
+        db.session.add(item)
+        db.session.flush()
+        after_commit(events.item_changed, item.itemid)
+        return item
+
+    return atomic(work)
+
+
+def _owned(uuid, itemid):
+    item = get(itemid)
+    if item.uuid != uuid:
+        raise NotOwner()
+    return item
+
+
+def modify(uuid, itemid, fields):
+    """Change text, category, price or depreciation; ``sold`` and ``imgurl`` are ignored."""
+
+    def work():
+        item = _owned(uuid, itemid)
+        values = parse_fields(fields, required=())
+        if values:
+            db.session.execute(update(Item).where(Item.itemid == item.itemid).values(**values))
+            after_commit(events.item_changed, item.itemid)
+
+    atomic(work)
+
+
+def delete(uuid, itemid):
+    """Mark deleted (4 / -4), then remove its images and let search forget it."""
+
+    def work():
+        item = _owned(uuid, itemid)
+        images = image_paths(item.imgurl)
+        done = db.session.execute(
+            update(Item)
+            .where(Item.itemid == item.itemid, Item.sold.not_in(DELETED_STATES))
+            .values(sold=case((Item.sold > 0, DELETED), else_=-DELETED))
+        ).rowcount
+        if done != 1:
+            raise ItemNotFound()
+        after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
+        after_commit(events.item_changed, item.itemid)
+
+    atomic(work)
+
+
+def image_paths(imgurl):
+    """Media-relative paths of an item's own uploaded images (never the shared default)."""
+    found = []
+    for part in (imgurl or "").split("++"):
+        part = part.strip().replace("\\", "/")
+        if part.startswith("image/item/") and part != DEFAULT_IMAGE and "/.." not in part:
+            found.append(part[len("image/"):])
+    return found
+
+
+def set_images(uuid, itemid, uploads):
+    """Replace an item's photos with 1-4 uploads (bytes, in arrival order; empty ones skipped).
+
+    Every upload is validated and re-encoded before anything is written; files are written
+    atomically, then ``imgurl`` is committed, and only then are stale files removed.
+    """
+    uploads = [data for data in uploads if data]
+    if not 1 <= len(uploads) <= MAX_IMAGES:
+        raise Invalid()
+    item = _owned(uuid, itemid)
+    jpegs = [media.reencode(data, media.ITEM_SIDE) for data in uploads]
+    root = current_app.config["FOOF_MEDIA_ROOT"]
+    names = [f"item/{item.uuid}-{item.itemid}-{n}.jpg" for n in range(len(jpegs))]
+    for name, jpeg in zip(names, jpegs):
+        media.write_atomic(root, name, jpeg)
+    urls = ["image/" + name for name in names]
+
+    def work():
+        current = _owned(uuid, itemid)
+        stale = [p for p in image_paths(current.imgurl) if p not in names]
+        db.session.execute(
+            update(Item).where(Item.itemid == current.itemid).values(imgurl="".join(u + "++" for u in urls))
+        )
+        after_commit(media.remove_quietly, root, stale)
+
+    atomic(work)
+    return urls
 
 
 def published_by(uuid):

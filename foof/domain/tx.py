@@ -14,12 +14,36 @@ import time
 from sqlalchemy.exc import DataError, OperationalError
 
 from foof.domain.errors import DomainError, StorageRejected
+
+
+class Conflict(Exception):
+    """Raised by a unit of work that saw a concurrent change: :func:`atomic` runs it again."""
 from foof.extensions import db
 
 log = logging.getLogger(__name__)
 
 _RETRY_MYSQL_CODES = {1205, 1213}
 ATTEMPTS = 40
+
+
+def _pending():
+    info = db.session.info
+    return info.setdefault("foof_after_commit", [])
+
+
+def after_commit(callback, *args):
+    """Run ``callback(*args)`` after the surrounding :func:`atomic` commits."""
+    _pending().append((callback, args))
+
+
+def _run_pending():
+    callbacks = list(_pending())
+    _pending().clear()
+    for callback, args in callbacks:
+        try:
+            callback(*args)
+        except Exception:  # a side effect must never undo or fail a committed change
+            log.exception("after-commit step %s failed", getattr(callback, "__name__", callback))
 
 
 def _retryable(exc):
@@ -41,18 +65,28 @@ def _rejected(exc):
 def atomic(work, *args, **kwargs):
     """Run ``work(*args, **kwargs)`` in a fresh transaction and commit it.
 
+    Callbacks registered with :func:`after_commit` during the work run once it committed
+    (search indexing, file removal); they are dropped when the work fails.
+
     Domain errors roll back and propagate; transient lock errors are retried; a value the
     database refuses becomes :class:`StorageRejected` (a handled failure, not a 500).
     """
     for attempt in range(ATTEMPTS):
         db.session.rollback()  # start clean: reads done before must not upgrade to a write
         try:
+            _pending().clear()
             result = work(*args, **kwargs)
             db.session.commit()
+            _run_pending()
             return result
         except DomainError:
             db.session.rollback()
             raise
+        except Conflict:
+            db.session.rollback()
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.002 * (attempt + 1) * random.random())
         except (OperationalError, DataError) as exc:
             db.session.rollback()
             if _rejected(exc):

@@ -49,12 +49,6 @@ def _issue(phonenumber, ip):
     if ip and ratelimit.count("sms:ip", ip, DAY) >= PER_IP_PER_DAY:
         raise TooFrequent()
     now = clock.now()
-    # Only the newest code is live.
-    db.session.execute(
-        update(VerifyCode)
-        .where(VerifyCode.phonenumber == phonenumber, VerifyCode.state == "live")
-        .values(state="replaced")
-    )
     code = f"{secrets.randbelow(10000):04d}"
     row = VerifyCode(
         phonenumber=phonenumber, code_hash=_digest(phonenumber, code), created_at=now,
@@ -83,6 +77,13 @@ def request_code(phonenumber, ip, sms):
     except SendFailed:
         atomic(_withdraw, row_id, phonenumber, ip)
         raise
+    # Only the newest code counts (``_live`` reads the newest); retire older ones only now,
+    # so a failed resend leaves the code the person already received working.
+    atomic(lambda: db.session.execute(
+        update(VerifyCode)
+        .where(VerifyCode.phonenumber == phonenumber, VerifyCode.state == "live", VerifyCode.id != row_id)
+        .values(state="replaced")
+    ))
     log.info("verification code sent to %s", _mask(phonenumber))
     return code
 

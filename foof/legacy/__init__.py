@@ -2,11 +2,12 @@
 from flask import current_app, send_from_directory
 from werkzeug.exceptions import HTTPException, NotFound
 
-from foof.legacy import render, user
+from foof.legacy import chat, fav, item, render, user
 
 
 def init_app(app):
-    app.register_blueprint(user.bp)
+    for blueprint in (user.bp, item.bp, fav.bp, chat.bp):
+        app.register_blueprint(blueprint)
     app.add_url_rule("/image/avatar/<path:name>", "media_avatar", _media("avatar"))
     app.add_url_rule("/image/item/<path:name>", "media_item", _media("item"))
     app.register_error_handler(HTTPException, _http_error)

@@ -9,9 +9,11 @@ def public_user(user, **extra):
 
 
 def own_user(user, **extra):
-    """Every column but ``password``; ``studentid`` is text (``"0"``)."""
+    """Every column but ``password``; ``studentid`` is text (``"0"``) even on an old
+    database whose column is INT."""
     out = row(user, None)
     del out["password"]
+    out["studentid"] = str(out["studentid"])
     out.update(extra)
     return out
 
@@ -27,4 +29,7 @@ def favourite(entry):
 def message(entry, **extra):
     out = row(entry, None, **extra)
     out["fetched"] = bool(out["fetched"])
+    # An old database may hold ``type`` as VARCHAR (the seed's schema); it renders a number.
+    if isinstance(out["type"], str) and out["type"].lstrip("-").isdigit():
+        out["type"] = int(out["type"])
     return out

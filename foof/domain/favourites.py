@@ -1,0 +1,70 @@
+"""Favourites: deduplicated by a unique index, so concurrent adds cannot double a row."""
+import json
+
+from sqlalchemy import delete, insert, select
+
+from foof.domain.errors import Invalid
+from foof.domain.listings import DELETED_STATES, INT_MAX, INT_MIN
+from foof.domain.tx import atomic
+from foof.extensions import db
+from foof.models import Favourite, Item
+
+MAX_IDS = 1000
+
+
+def parse_ids(data):
+    """``data`` as sent: a JSON array of integers, or a string holding one."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise Invalid() from None
+    if not isinstance(data, list) or len(data) > MAX_IDS:
+        raise Invalid()
+    for value in data:
+        if isinstance(value, bool) or not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
+            raise Invalid()
+    return list(dict.fromkeys(data))
+
+
+def of_user(uuid):
+    stmt = select(Favourite).where(Favourite.uuid == uuid).order_by(Favourite.id)
+    return db.session.execute(stmt).scalars().all()
+
+
+def _insert_ignoring_duplicates():
+    """INSERT that skips rows the unique index already holds, in each dialect's words."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = insert(Favourite)
+    if dialect == "sqlite":
+        return stmt.prefix_with("OR IGNORE")
+    if dialect in ("mysql", "mariadb"):
+        return stmt.prefix_with("IGNORE")
+    return stmt
+
+
+def add(uuid, data):
+    ids = parse_ids(data)
+
+    def work():
+        if not ids:
+            return 0
+        existing = set(db.session.execute(
+            select(Item.itemid).where(Item.itemid.in_(ids), Item.sold.not_in(DELETED_STATES))
+        ).scalars())
+        already = set(db.session.execute(
+            select(Favourite.itemid).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))
+        ).scalars())
+        rows = [{"itemid": i, "uuid": uuid} for i in ids if i in existing and i not in already]
+        if rows:
+            db.session.execute(_insert_ignoring_duplicates(), rows)
+        return len(rows)
+
+    return atomic(work)
+
+
+def remove(uuid, data):
+    ids = parse_ids(data)
+    if ids:
+        atomic(lambda: db.session.execute(
+            delete(Favourite).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))))

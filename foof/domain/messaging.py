@@ -1,0 +1,127 @@
+"""Chat messages and trade requests (the ``chats`` table).
+
+The mobile app's conventions for ``type``: 1 chat text; 0 "I want this" (``data`` =
+itemid); -1 refused, -2 agreed, -3 finished (each ``data`` = itemid). Stored as sent.
+Fetching returns messages as they were *before* being marked fetched, and marks them in
+the same transaction; a message is returned by exactly one fetchnew even when two race.
+"""
+from sqlalchemy import delete, select, update
+
+from foof.domain import clock
+from foof.domain.errors import Invalid, MessageNotFound, NotOwner, UserNotFound
+from foof.domain.listings import get as get_item
+from foof.domain.listings import parse_int, parse_text
+from foof.domain.tx import Conflict, atomic
+from foof.extensions import db
+from foof.models import Chat, User
+
+WANT = 0
+MAX_PAGE = 500
+
+
+def push(sender, to, kind, data):
+    if data is None:
+        raise Invalid()
+    kind = parse_int(kind)
+    text = parse_text(data)
+    try:
+        to = parse_int(to)
+    except Invalid:
+        raise UserNotFound() from None
+
+    def work():
+        if db.session.get(User, to) is None:
+            raise UserNotFound()
+        now = clock.now()
+        message = Chat(sender=sender, to=to, type=kind, data=text, fetched=False,
+                       createdAt=now, updatedAt=now)
+        db.session.add(message)
+        db.session.flush()
+        return message.id
+
+    return atomic(work)
+
+
+def _snapshot(rows):
+    """Plain copies of the rows as they are now (before marking), detached from the session."""
+    return [
+        Chat(id=r.id, sender=r.sender, to=r.to, type=r.type, data=r.data, fetched=bool(r.fetched),
+             createdAt=r.createdAt, updatedAt=r.updatedAt)
+        for r in rows
+    ]
+
+
+def _mark(rows, exclusive):
+    ids = [r.id for r in rows if not r.fetched]
+    if not ids:
+        return
+    done = db.session.execute(
+        update(Chat)
+        .where(Chat.id.in_(ids), Chat.fetched.is_(False))
+        .values(fetched=True, updatedAt=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if exclusive and done != len(ids):
+        raise Conflict()  # another fetch took some of them: read again
+
+
+def fetch_new(uuid):
+    def work():
+        rows = db.session.execute(
+            select(Chat).where(Chat.to == uuid, Chat.fetched.is_(False)).order_by(Chat.id).with_for_update()
+        ).scalars().all()
+        shown = _snapshot(rows)
+        _mark(rows, exclusive=True)
+        return shown
+
+    return atomic(work)
+
+
+def fetch_all(uuid, since=None, limit=None):
+    """Every message to ``uuid`` by id (optionally ``id > since``, at most ``limit``)."""
+    since = parse_int(since) if since not in (None, "") else None
+    limit = parse_int(limit) if limit not in (None, "") else None
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise Invalid()
+
+    def work():
+        stmt = select(Chat).where(Chat.to == uuid).order_by(Chat.id)
+        if since is not None:
+            stmt = stmt.where(Chat.id > since)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = db.session.execute(stmt.with_for_update()).scalars().all()
+        shown = _snapshot(rows)
+        _mark(rows, exclusive=False)
+        return shown
+
+    return atomic(work)
+
+
+def delete_request(uuid, message_id):
+    """Refuse (delete) one message addressed to the caller."""
+    message_id = parse_int(message_id)
+
+    def work():
+        message = db.session.get(Chat, message_id)
+        if message is None:
+            raise MessageNotFound()
+        if message.to != uuid:
+            raise NotOwner()
+        return db.session.execute(delete(Chat).where(Chat.id == message_id)).rowcount
+
+    return atomic(work)
+
+
+def delete_requests_for_item(uuid, itemid):
+    """Delete every "I want this" request for the caller's item addressed to the caller."""
+
+    def work():
+        item = get_item(itemid)
+        if item.uuid != uuid:
+            raise NotOwner()
+        return db.session.execute(
+            delete(Chat).where(Chat.to == uuid, Chat.type == WANT, Chat.data == str(item.itemid))
+        ).rowcount
+
+    return atomic(work)
