@@ -186,3 +186,61 @@ def post_json(client, path, body):
     import json
 
     return client.post(path, data=json.dumps(body, ensure_ascii=False), content_type="application/json")
+
+
+@pytest.fixture
+def live_server(app, config):
+    """The real service (``python wsgi.py`` under waitress, 8 threads) in a subprocess,
+    on a free loopback port and the test's database: ``live_server.url``."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import types
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ)
+    env.update({
+        "FOOF_HOST": "127.0.0.1", "FOOF_PORT": str(port), "FOOF_THREADS": "8",
+        "FOOF_INSTANCE_PATH": config["FOOF_INSTANCE_PATH"], "FOOF_DATABASE_URL": config["FOOF_DATABASE_URL"],
+        "FOOF_MEDIA_ROOT": config["FOOF_MEDIA_ROOT"], "FOOF_JWT_SECRET": config["FOOF_JWT_SECRET"],
+        "FOOF_SECRET_KEY": config["FOOF_SECRET_KEY"], "FOOF_LOG_LEVEL": "WARNING",
+        "FOOF_PASSWORD_HASH_METHOD": config["FOOF_PASSWORD_HASH_METHOD"],
+    })
+    proc = subprocess.Popen([sys.executable, os.path.join(PROJECT_ROOT, "wsgi.py")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("server did not start: " + proc.stderr.read().decode(errors="replace"))
+            time.sleep(0.05)
+    yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", process=proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stderr.close()
+
+
+def http_post(url, fields, timeout=30):
+    """POST urlencoded ``fields`` with urllib; returns (status, body bytes)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode(fields).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, err.read()
