@@ -63,6 +63,9 @@ def _load_config(app, test_config):
     cfg["JWT_DECODE_ALGORITHMS"] = ["HS256"]
     cfg["JWT_IDENTITY_CLAIM"] = "uuid"  # the legacy claim name
     cfg["MAX_CONTENT_LENGTH"] = cfg["FOOF_MAX_UPLOAD_BYTES"]
+    # Flask caps each multipart text field at 500 kB by default; the contract's only limit
+    # is the whole body's.
+    cfg["MAX_FORM_MEMORY_SIZE"] = cfg["FOOF_MAX_UPLOAD_BYTES"]
     cfg["JSON_AS_ASCII"] = False
 
 

@@ -3,6 +3,7 @@ import hashlib
 import sys
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from foof.domain import accounts
@@ -12,9 +13,12 @@ from foof.models import LEGACY_TABLES
 
 
 def init_app(app):
+    from foof.seed import seed_demo
+
     app.cli.add_command(init_db)
     app.cli.add_command(check_db)
     app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
 
 
 def create_schema():
@@ -44,6 +48,7 @@ def create_schema():
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create missing tables and indexes (idempotent; never alters existing tables)."""
     tables, indexes, problems = create_schema()
@@ -120,6 +125,7 @@ def compare_schema(inspector, metadata):
 
 
 @click.command("check-db")
+@with_appcontext
 def check_db():
     """Compare the configured database with the legacy schema; exit 1 on incompatibility."""
     problems, notes = compare_schema(inspect(db.engine), db.metadata)
@@ -134,6 +140,7 @@ def check_db():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("phonenumber")
 @click.argument("password")
 @click.option("--raw", is_flag=True,

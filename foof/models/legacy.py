@@ -18,12 +18,14 @@ MYSQL_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (MYSQL_ARGS,)
+    # A unique *index* rather than a column constraint, so init-db can add it to an old
+    # database that lacks it (registration relies on it to refuse a racing duplicate).
+    __table_args__ = (Index("ux_users_phonenumber", "phonenumber", unique=True), MYSQL_ARGS)
 
     uuid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     password: Mapped[str] = mapped_column(String(255), nullable=False)
     username: Mapped[str] = mapped_column(String(255), nullable=False)
-    phonenumber: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    phonenumber: Mapped[str] = mapped_column(String(255), nullable=False)
     idcard: Mapped[str] = mapped_column(String(255), nullable=False)
     studentid: Mapped[str] = mapped_column(String(255), nullable=False)
     address: Mapped[str] = mapped_column(String(255), nullable=False)
