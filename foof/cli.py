@@ -3,6 +3,7 @@ import hashlib
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
@@ -19,6 +20,7 @@ def init_app(app):
     app.cli.add_command(check_db)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(reindex)
 
 
 def create_schema():
@@ -57,6 +59,43 @@ def init_db():
         click.echo(f"indexes added: {', '.join(indexes)}")
     for problem in problems:
         click.echo(f"could not add index {problem}", err=True)
+    backend = current_app.extensions["foof.search"]
+    if not backend.exists():
+        click.echo("search index missing: building it")
+        _rebuild(backend)
+
+
+def _rebuild(backend):
+    from sqlalchemy import func, select
+
+    from foof.models import Item, User
+
+    totals = {
+        "goods": db.session.execute(select(func.count()).select_from(Item).where(Item.sold.in_((1, -1)))).scalar(),
+        "users": db.session.execute(select(func.count()).select_from(User)).scalar(),
+    }
+    bars = {}
+    try:
+        def progress(kind, n):
+            if kind not in bars:
+                for bar in bars.values():
+                    bar.render_finish()
+                bars[kind] = click.progressbar(length=totals[kind], label=f"indexing {kind}")
+                bars[kind].__enter__()
+            bars[kind].update(n)
+
+        counts = backend.rebuild(progress)
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+    click.echo(f"indexed {counts['goods']} items on sale and {counts['users']} users into {backend.current_dir()}")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex():
+    """Rebuild the search indexes from the database and swap them in atomically."""
+    _rebuild(current_app.extensions["foof.search"])
 
 
 _FAMILIES = {

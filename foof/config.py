@@ -20,6 +20,7 @@ ENV_KEYS = {
     "FOOF_SECRET_KEY": str,
     "FOOF_TOKEN_TTL_DAYS": _INT,
     "FOOF_MEDIA_ROOT": str,
+    "FOOF_SEARCH_INDEX": str,
     "FOOF_MAX_UPLOAD_BYTES": _INT,
     "FOOF_PUBLIC_URL": str,
     "FOOF_MAIL_DOMAIN": str,
@@ -48,6 +49,8 @@ DEFAULTS = {
     # Login tokens live this many days; 0 = never expire (the old server's behaviour).
     "FOOF_TOKEN_TTL_DAYS": 30,
     "FOOF_MEDIA_ROOT": os.path.join("static", "image"),
+    # Whoosh index directory; None = instance/index.
+    "FOOF_SEARCH_INDEX": None,
     # The documented upload limit of the legacy API.
     "FOOF_MAX_UPLOAD_BYTES": 1048576,
     "FOOF_PUBLIC_URL": "http://localhost:4000",

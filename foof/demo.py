@@ -75,11 +75,13 @@ def listing(rng, uuid):
     place, time = rng.choice(PLACES), rng.choice(TIMES)
     low, high = PRICE_RANGE[kind]
     price = round(rng.uniform(low, high) / (1 if rng.random() < 0.5 else 10) * 10) / 10 or 1.0
+    # Latin brand before a Latin product name gets a space, as people type it ("Apple iPhone 13").
+    name = f"{brand} {product}" if brand[-1:].isascii() and product[:1].isascii() and brand else brand + product
     if want:
-        title = f"求购{brand}{product}"
-        note = rng.choice(WANT_NOTES).format(what=brand + product, condition=condition, place=place)
+        title = f"求购{name}"
+        note = rng.choice(WANT_NOTES).format(what=name, condition=condition, place=place)
     else:
-        title = f"{condition}{brand}{product}"
+        title = f"{condition}{name}"
         note = rng.choice(NOTES).format(place=place, time=time, condition=condition)
     return {"uuid": uuid, "title": title[:255], "type": kind, "price": float(price),
             "depreciatione": rng.choice([70, 80, 85, 90, 95, 99]), "note": note[:255],

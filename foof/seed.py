@@ -94,6 +94,9 @@ def seed_demo(users, items, messages, seed):
     _favourites(rng, new_items, uuids)
     _orders(rng, new_items, uuids)
     count = _messages(rng, new_items, uuids, 2 * items if messages is None else messages)
+    from foof.cli import _rebuild
+
+    _rebuild(current_app.extensions["foof.search"])  # bulk inserts bypass the change events
     click.echo(f"seeded {users} users, {items} items, {count} messages "
                f"(demo password: {DEMO_PASSWORD}, API password "
                f"{hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest()})")

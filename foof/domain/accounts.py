@@ -5,11 +5,11 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import media, passwords, ratelimit, tokens, verification
+from foof.domain import events, media, passwords, ratelimit, tokens, verification
 from foof.domain.errors import (
     BadToken, Invalid, PhoneTaken, TooFrequent, TooLong, UserNotFound, WrongPassword,
 )
-from foof.domain.tx import atomic
+from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import User
 
@@ -82,6 +82,7 @@ def register(phonenumber, code, password):
         user = _new_user(phonenumber, password_hash)
         db.session.add(user)
         db.session.flush()
+        after_commit(events.user_changed, user.uuid)
         return user.uuid
 
     try:
@@ -105,6 +106,7 @@ def create_user(phonenumber, password):
         user = _new_user(phonenumber, passwords.hash_password(password))
         db.session.add(user)
         db.session.flush()
+        after_commit(events.user_changed, user.uuid)
         return user.uuid
 
     return atomic(work)
@@ -181,7 +183,11 @@ def modify(uuid, fields):
     elif "password" in values:
         values["password"] = passwords.hash_password(values["password"])
     if values:
-        atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(**values)))
+        def work():
+            db.session.execute(update(User).where(User.uuid == uuid).values(**values))
+            after_commit(events.user_changed, uuid)
+
+        atomic(work)
 
 
 def set_avatar(uuid, data):

@@ -1,7 +1,7 @@
 """Legacy ``/item`` routes (CONTRACT 1.5 "Items")."""
 from flask import Blueprint
 
-from foof.domain import listings, trades
+from foof.domain import listings, search, trades
 from foof.domain.errors import (
     Invalid, ItemNotFound, NotAnImage, NotForTrade, NotOwner,
 )
@@ -17,6 +17,11 @@ NOT_FOR_TRADE = {"status": "failure", "info": "not for trade"}
 ITEM_FIELDS = ("title", "type", "price", "depreciatione", "note", "sold")
 #: Server-owned fields: echoed with the server's value (at the client's position if sent).
 SERVER_FIELDS = ("uuid", "imgurl", "to")
+
+
+@route(bp, "/item/search", errors={Invalid: INVALID})
+def search_items():
+    return search.find(field("method"), field("query"), field("from"), field("size"))
 
 
 @route(bp, "/item/<itemid>", methods=("GET",), errors={ItemNotFound: {"status": "none"}})

@@ -1,0 +1,292 @@
+"""The embedded search backend: two Whoosh indexes in ``FOOF_SEARCH_INDEX``.
+
+Layout: ``<root>/CURRENT`` names the live generation directory (``gen-…``), which holds the
+``goods`` and ``users`` indexes. ``reindex`` builds a new generation from the database and
+swaps ``CURRENT`` atomically (write + rename), so searches never see a half-built index.
+
+Writes: request threads only *enqueue* the id of a row that changed (after its commit). One
+writer thread per process drains the queue in batches, re-reads each row from the database
+and updates or deletes its document, then commits once per batch. Because the row is read
+at apply time, a late batch can never write stale text, and no request ever waits for, or
+fails on, Whoosh's write lock. Several server processes each have a writer thread; they
+take turns on the lock (the writer retries until it gets it), so no update is lost.
+
+Reads: each thread keeps its searchers and refreshes them when the index changed.
+"""
+import logging
+import os
+import queue
+import secrets
+import shutil
+import threading
+import time
+
+from flask import current_app
+from sqlalchemy import select
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.query import Or, Term
+
+from foof.extensions import db
+from foof.models import Item, User
+from foof.search.analyzer import chinese_analyzer
+from foof.search.backend import SearchBackend
+
+log = logging.getLogger(__name__)
+
+ON_SALE = (1, -1)
+TITLE_BOOST = 3.0
+BATCH = 500
+
+
+def goods_schema():
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=TITLE_BOOST),
+        note=TEXT(analyzer=chinese_analyzer(), stored=True),
+        price=NUMERIC(float, stored=True),
+        type=NUMERIC(int, stored=True),
+        sold=NUMERIC(int, stored=True),
+    )
+
+
+def users_schema():
+    return Schema(
+        id=ID(stored=True, unique=True),
+        username=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=2.0),
+        info=TEXT(analyzer=chinese_analyzer(), stored=True),
+        address=TEXT(analyzer=chinese_analyzer(), stored=True),
+        score=NUMERIC(int, stored=True),
+    )
+
+
+SCHEMAS = {"goods": goods_schema, "users": users_schema}
+FIELDS = {"goods": ("title", "note"), "users": ("username", "info", "address")}
+BOOSTS = {"title": TITLE_BOOST, "username": 2.0}
+
+
+def goods_doc(item):
+    return {"id": str(item.itemid), "title": item.title, "note": item.note,
+            "price": float(item.price), "type": int(item.type), "sold": int(item.sold)}
+
+
+def users_doc(user):
+    return {"id": str(user.uuid), "username": user.username, "info": user.info or "",
+            "address": user.address, "score": int(user.score)}
+
+
+def goods_source(fields):
+    return {"note": fields.get("note", ""), "price": fields.get("price"), "title": fields.get("title", "")}
+
+
+def users_source(fields):
+    return {"username": fields.get("username", ""), "info": fields.get("info", ""),
+            "address": fields.get("address", ""), "score": fields.get("score")}
+
+
+SOURCES = {"goods": goods_source, "users": users_source}
+
+
+def _load(kind, keys):
+    """Current documents for ``keys``: ``{key: doc or None}`` (None = not indexable)."""
+    if kind == "goods":
+        rows = db.session.execute(select(Item).where(Item.itemid.in_(keys))).scalars()
+        found = {row.itemid: goods_doc(row) for row in rows if row.sold in ON_SALE}
+    else:
+        rows = db.session.execute(select(User).where(User.uuid.in_(keys))).scalars()
+        found = {row.uuid: users_doc(row) for row in rows}
+    return {key: found.get(key) for key in keys}
+
+
+class WhooshBackend(SearchBackend):
+    def __init__(self, app):
+        self.app = app
+        root = app.config.get("FOOF_SEARCH_INDEX") or os.path.join(app.instance_path, "index")
+        self.root = root
+        self.queue = queue.Queue()
+        self._writer = None
+        self._writer_lock = threading.Lock()
+        self._local = threading.local()
+        self._warned_missing = False
+
+    # -- locations ---------------------------------------------------------------------
+    def current_dir(self):
+        try:
+            with open(os.path.join(self.root, "CURRENT"), encoding="ascii") as fh:
+                name = fh.read().strip()
+        except FileNotFoundError:
+            return None
+        path = os.path.join(self.root, name)
+        return path if name and os.path.isdir(path) else None
+
+    def exists(self):
+        return self.current_dir() is not None
+
+    def _open(self, kind):
+        path = self.current_dir()
+        if path is None or not whoosh_index.exists_in(path, indexname=kind):
+            return None
+        return whoosh_index.open_dir(path, indexname=kind)
+
+    # -- writing -----------------------------------------------------------------------
+    def enqueue(self, kind, key):
+        self.queue.put((kind, int(key)))
+        self._ensure_writer()
+
+    def _ensure_writer(self):
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._writer_lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._drain_forever, name="foof-search-writer", daemon=True)
+                self._writer.start()
+
+    def flush(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _drain_forever(self):
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._apply(batch)
+            except Exception:
+                log.exception("search index update failed for %d change(s); run 'flask --app foof reindex'", len(batch))
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def _apply(self, batch):
+        with self.app.app_context():
+            for kind in ("goods", "users"):
+                keys = sorted({key for k, key in batch if k == kind})
+                if not keys:
+                    continue
+                docs = _load(kind, keys)
+                db.session.remove()
+                ix = self._open(kind)
+                if ix is None:
+                    if not self._warned_missing:
+                        log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
+                        self._warned_missing = True
+                    continue
+                writer = self._lock_writer(ix)
+                try:
+                    for key, doc in docs.items():
+                        if doc is None:
+                            writer.delete_by_term("id", str(key))
+                        else:
+                            writer.update_document(**doc)
+                    writer.commit()
+                except BaseException:
+                    writer.cancel()
+                    raise
+
+    @staticmethod
+    def _lock_writer(ix, patience=60.0):
+        """A writer, waiting for another process's writer to finish if need be."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return ix.writer(timeout=1.0)
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise
+                log.info("search index is locked by another writer; waiting")
+
+    # -- rebuilding --------------------------------------------------------------------
+    def rebuild(self, progress=None, batch=2000):
+        """Build every index into a new generation and swap it in; ``{kind: count}``."""
+        os.makedirs(self.root, exist_ok=True)
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+        path = os.path.join(self.root, name)
+        os.makedirs(path)
+        counts = {}
+        try:
+            for kind in ("goods", "users"):
+                ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
+                writer = ix.writer(limitmb=256)
+                counts[kind] = self._fill(kind, writer, progress, batch)
+                writer.commit(optimize=True)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        old = self.current_dir()
+        pointer = os.path.join(self.root, "CURRENT")
+        with open(pointer + ".tmp", "w", encoding="ascii") as fh:
+            fh.write(name)
+        os.replace(pointer + ".tmp", pointer)
+        self._warned_missing = False
+        if old and os.path.abspath(old) != os.path.abspath(path):
+            shutil.rmtree(old, ignore_errors=True)
+        return counts
+
+    @staticmethod
+    def _fill(kind, writer, progress, batch):
+        model, key, make = (Item, Item.itemid, goods_doc) if kind == "goods" else (User, User.uuid, users_doc)
+        stmt = select(model).order_by(key)
+        if kind == "goods":
+            stmt = stmt.where(Item.sold.in_(ON_SALE))
+        count, last = 0, None
+        while True:
+            page = stmt.limit(batch) if last is None else stmt.where(key > last).limit(batch)
+            rows = db.session.execute(page).scalars().all()
+            if not rows:
+                break
+            for row in rows:
+                writer.add_document(**make(row))
+            count += len(rows)
+            last = getattr(rows[-1], key.key)
+            db.session.expunge_all()
+            if progress:
+                progress(kind, len(rows))
+        return count
+
+    # -- searching ---------------------------------------------------------------------
+    def _searcher(self, kind):
+        cache = self._local.__dict__.setdefault("searchers", {})
+        current = self.current_dir()
+        entry = cache.get(kind)
+        if entry is not None and entry[0] == current:
+            searcher = entry[1]
+            if not searcher.up_to_date():
+                searcher = searcher.refresh()
+                cache[kind] = (current, searcher)
+            return searcher
+        if entry is not None:
+            entry[1].close()
+            del cache[kind]
+        ix = self._open(kind)
+        if ix is None:
+            if not self._warned_missing:
+                log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
+                self._warned_missing = True
+            return None
+        searcher = ix.searcher(weighting=scoring.BM25F())
+        cache[kind] = (current, searcher)
+        return searcher
+
+    def search(self, method, words, offset, size):
+        kind = "goods" if method == "good" else "users"
+        searcher = self._searcher(kind)
+        if searcher is None or not words:
+            return 0, []
+        fields = FIELDS[kind]
+        per_word = [Or([Term(f, w, boost=BOOSTS.get(f, 1.0)) for f in fields]) for w in words]
+        query = per_word[0] if len(per_word) == 1 else Or(per_word)
+        results = searcher.search(query, limit=offset + size)
+        total = len(results)
+        make = SOURCES[kind]
+        hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset:offset + size]]
+        return total, hits
