@@ -84,7 +84,9 @@ def app(config):
             _reset_database()
         else:
             create_schema()
+        app.extensions["foof.search"].rebuild()  # an empty index, as init-db makes
     yield app
+    app.extensions["foof.search"].close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -151,14 +151,33 @@ class WhooshBackend(SearchBackend):
             time.sleep(0.005)
         return True
 
+    def close(self, timeout=10):
+        """Apply what is queued, then stop the writer thread (app shutdown, tests)."""
+        if self._writer is not None and self._writer.is_alive():
+            self.queue.put(None)
+            self._writer.join(timeout)
+        for _, searcher in self._local.__dict__.get("searchers", {}).values():
+            searcher.close()
+        self._local.__dict__.pop("searchers", None)
+
     def _drain_forever(self):
         while True:
-            batch = [self.queue.get()]
+            first = self.queue.get()
+            if first is None:
+                self.queue.task_done()
+                return
+            batch = [first]
+            stop = False
             while len(batch) < BATCH:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    change = self.queue.get_nowait()
                 except queue.Empty:
                     break
+                if change is None:
+                    self.queue.task_done()
+                    stop = True
+                    break
+                batch.append(change)
             try:
                 self._apply(batch)
             except Exception:
@@ -166,6 +185,8 @@ class WhooshBackend(SearchBackend):
             finally:
                 for _ in batch:
                     self.queue.task_done()
+            if stop:
+                return
 
     def _apply(self, batch):
         with self.app.app_context():
@@ -260,10 +281,10 @@ class WhooshBackend(SearchBackend):
         entry = cache.get(kind)
         if entry is not None and entry[0] == current:
             searcher = entry[1]
-            if not searcher.up_to_date():
-                searcher = searcher.refresh()
-                cache[kind] = (current, searcher)
-            return searcher
+            if searcher.up_to_date():
+                return searcher
+            # Not Searcher.refresh(): it reuses the readers of unchanged segments and then
+            # misses deletions made in them (an updated document showed its old text).
         if entry is not None:
             entry[1].close()
             del cache[kind]

@@ -1,0 +1,171 @@
+"""Search index maintenance and the /item/search wire shape (relevance: test_search_relevance)."""
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import http_post
+
+INVALID = {"status": "failure", "info": "invaild request"}
+
+
+def search(client, query, method="good", **extra):
+    return client.post("/item/search", data={"method": method, "query": query, **extra}).json
+
+
+def titles(app, client, query):
+    app.extensions["foof.search"].flush(10)
+    return [hit["_source"]["title"] for hit in search(client, query)["hits"]["hits"]]
+
+
+def add(client, token, title, sold="1", note="东门自提"):
+    reply = client.post("/item/add", data={"token": token, "title": title, "type": "1", "price": "39.9",
+                                           "depreciatione": "90", "note": note, "sold": sold})
+    return reply.json["data"]["itemid"]
+
+
+def test_es_shape(app, client, user):
+    itemid = add(client, user[1], "九成新小米充电宝", note="梅园自提")
+    app.extensions["foof.search"].flush(10)
+    reply = client.post("/item/search", data={"method": "good", "query": "充电宝"})
+    body = reply.data.decode()
+    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    data = json.loads(body)
+    assert list(data) == ["took", "timed_out", "_shards", "hits"]
+    assert isinstance(data["took"], int) and data["timed_out"] is False
+    assert data["_shards"] == {"total": 5, "successful": 5, "skipped": 0, "failed": 0}
+    assert data["hits"]["total"] == 1 and isinstance(data["hits"]["max_score"], float)
+    hit = data["hits"]["hits"][0]
+    assert list(hit) == ["_index", "_type", "_id", "_score", "_source"]
+    assert (hit["_index"], hit["_type"], hit["_id"]) == ("index-goods", "goods", str(itemid))
+    assert hit["_source"] == {"note": "梅园自提", "price": 39.9, "title": "九成新小米充电宝"}
+    assert list(hit["_source"]) == ["note", "price", "title"]
+    assert '"_shards":{"total":5,"successful":5,"skipped":0,"failed":0}' in body
+
+
+def test_no_hits_shape(client):
+    assert client.post("/item/search", data={"method": "good", "query": "jd"}).data.decode().endswith(
+        ',"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
+        '"hits":{"total":0,"max_score":null,"hits":[]}}')
+
+
+@pytest.mark.parametrize("fields", [
+    {"method": "item", "query": "x"}, {"query": "x"}, {"method": "good", "query": "x", "size": "101"},
+    {"method": "good", "query": "x", "size": "-1"}, {"method": "good", "query": "x", "from": "-1"},
+    {"method": "good", "query": "x", "from": "abc"}, {"method": "good", "query": "x", "from": "9990", "size": "20"},
+])
+def test_bad_requests(client, fields):
+    assert client.post("/item/search", data=fields).json == INVALID
+
+
+def test_odd_queries_are_handled(client):
+    for query in ["", "   ", "，。！", "😀", "x" * 5000, "' OR 1=1 --", "title:foo AND note:*"]:
+        reply = client.post("/item/search", data={"method": "good", "query": query})
+        assert reply.status_code == 200 and reply.json["hits"]["total"] == 0
+    assert client.post("/item/search", json={"method": "good", "query": ["a"]}).json == INVALID
+
+
+def test_index_follows_every_change(app, client, make_user, token_for):
+    seller, buyer = make_user("1", "pw"), make_user("2", "pw")
+    token = token_for(seller)
+    itemid = add(client, token, "联想笔记本电脑")
+    assert titles(app, client, "笔记本") == ["联想笔记本电脑"]
+    client.post("/item/modify", data={"token": token, "itemid": itemid, "title": "罗技无线鼠标"})
+    assert titles(app, client, "笔记本") == []
+    assert titles(app, client, "鼠标") == ["罗技无线鼠标"]
+    client.post("/item/order", data={"token": token, "itemid": itemid, "to": buyer})
+    assert titles(app, client, "鼠标") == []  # reserved: not on sale
+    client.post("/item/reset", data={"token": token, "itemid": itemid})
+    assert titles(app, client, "鼠标") == ["罗技无线鼠标"]
+    client.post("/item/order", data={"token": token, "itemid": itemid, "to": buyer})
+    client.post("/item/trade", data={"token": token, "itemid": itemid})
+    assert titles(app, client, "鼠标") == []
+    other = add(client, token, "罗技机械键盘")
+    client.post("/item/delete", data={"token": token, "itemid": other})
+    assert titles(app, client, "罗技") == []
+
+
+def test_want_posts_are_found(app, client, user):
+    add(client, user[1], "求购二手自行车", sold="-1")
+    assert titles(app, client, "自行车") == ["求购二手自行车"]
+
+
+def test_users_index(app, client, user):
+    uuid, token = user
+    client.post("/user/modify", data={"token": token, "username": "梅园小王", "info": "出闲置教材", "address": "梅园"})
+    app.extensions["foof.search"].flush(10)
+    data = search(client, "小王", method="user")
+    hit = data["hits"]["hits"][0]
+    assert (hit["_index"], hit["_type"], hit["_id"]) == ("index-users", "users", str(uuid))
+    assert hit["_source"] == {"username": "梅园小王", "info": "出闲置教材", "address": "梅园", "score": 10}
+    assert "phonenumber" not in json.dumps(data) and "13800000001" not in json.dumps(data)
+
+
+def test_paging(app, client, user):
+    for n in range(7):
+        add(client, user[1], f"考研资料第{n}套")
+    app.extensions["foof.search"].flush(10)
+    page1 = search(client, "考研资料", size="3")
+    page3 = search(client, "考研资料", size="3", **{"from": "6"})
+    assert page1["hits"]["total"] == 7 and len(page1["hits"]["hits"]) == 3
+    assert len(page3["hits"]["hits"]) == 1
+    everything = {h["_id"] for h in search(client, "考研资料")["hits"]["hits"]}
+    assert len(everything) == 7
+
+
+def test_missing_index_answers_empty_and_logs_hint(app, client, user, caplog):
+    add(client, user[1], "小米充电宝")
+    backend = app.extensions["foof.search"]
+    backend.flush(10)
+    backend.close()
+    shutil.rmtree(backend.root)
+    reply = client.post("/item/search", data={"method": "good", "query": "充电宝"})
+    assert reply.status_code == 200 and reply.json["hits"] == {"total": 0, "max_score": None, "hits": []}
+    assert any("reindex" in record.getMessage() for record in caplog.records)
+    add(client, user[1], "小米手环")  # writing with no index must not fail the request
+    backend.flush(10)
+
+
+def test_reindex_command_rebuilds_and_swaps(app, client, runner, make_item, user):
+    for title in ("小米充电宝", "华为手机", "捷安特山地自行车"):
+        make_item(user[0], title=title)  # rows written behind the index's back
+    make_item(user[0], title="已售出的充电宝", sold=2)
+    backend = app.extensions["foof.search"]
+    before = backend.current_dir()
+    assert titles(app, client, "充电宝") == []
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 3 items on sale and 1 users" in result.output
+    after = backend.current_dir()
+    assert after != before and not os.path.exists(before)
+    assert titles(app, client, "充电宝") == ["小米充电宝"]
+
+
+def test_init_db_builds_a_missing_index(app, runner, make_item, user, client):
+    make_item(user[0], title="小米充电宝")
+    backend = app.extensions["foof.search"]
+    backend.close()
+    shutil.rmtree(backend.root)
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0 and "search index missing: building it" in result.output
+    assert titles(app, client, "充电宝") == ["小米充电宝"]
+
+
+def test_many_threads_writing_lose_nothing(live_server, user):
+    """40 listings added by 8 threads through waitress: every one becomes searchable."""
+    uuid, token = user
+    fields = {"token": token, "type": "1", "price": "10", "depreciatione": "9", "note": "东门", "sold": "1"}
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda n: http_post(live_server.url + "/item/add", {**fields, "title": f"考研资料{n}号"}), range(40)))
+    assert all(status == 200 and b'"status":"success"' in body for status, body in replies)
+    deadline = time.monotonic() + 20
+    while True:
+        status, body = http_post(live_server.url + "/item/search", {"method": "good", "query": "考研资料", "size": "100"})
+        total = json.loads(body)["hits"]["total"]
+        if total == 40 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == 200 and total == 40
