@@ -11,7 +11,7 @@ from flask import Flask, g, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from foof import cli, config, legacy, search, senders
+from foof import cli, config, legacy, rest, search, senders
 from foof.extensions import db, jwt
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +32,7 @@ def create_app(test_config=None):
     _tune_sqlite(app)
     app.extensions["foof.senders"] = senders.build(app.config, app.instance_path)
     search.init_app(app)
+    rest.init_app(app)
     legacy.init_app(app)
     cli.init_app(app)
     _access_log(app)
@@ -53,6 +54,7 @@ def _load_config(app, test_config):
     cfg = app.config
     cfg["FOOF_INSTANCE_PATH"] = app.instance_path
     cfg["FOOF_MEDIA_ROOT"] = _absolute(cfg["FOOF_MEDIA_ROOT"])
+    cfg["FOOF_UPLOAD_ROOT"] = _absolute(cfg["FOOF_UPLOAD_ROOT"])
     cfg["FOOF_SEARCH_INDEX"] = _absolute(cfg["FOOF_SEARCH_INDEX"] or os.path.join(app.instance_path, "index"))
     url = cfg["FOOF_DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "foof.db")
     cfg["FOOF_DATABASE_URL"] = url

@@ -21,6 +21,7 @@ ENV_KEYS = {
     "FOOF_TOKEN_TTL_DAYS": _INT,
     "FOOF_MEDIA_ROOT": str,
     "FOOF_SEARCH_INDEX": str,
+    "FOOF_UPLOAD_ROOT": str,
     "FOOF_MAX_UPLOAD_BYTES": _INT,
     "FOOF_PUBLIC_URL": str,
     "FOOF_MAIL_DOMAIN": str,
@@ -49,6 +50,8 @@ DEFAULTS = {
     # Login tokens live this many days; 0 = never expire (the old server's behaviour).
     "FOOF_TOKEN_TTL_DAYS": 30,
     "FOOF_MEDIA_ROOT": os.path.join("static", "image"),
+    # Secondhand-face uploads (/upload/...): avatars, product pictures, student cards.
+    "FOOF_UPLOAD_ROOT": "upload",
     # Whoosh index directory; None = instance/index.
     "FOOF_SEARCH_INDEX": None,
     # The documented upload limit of the legacy API.

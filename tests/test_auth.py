@@ -14,7 +14,7 @@ from tests.conftest import JWT_SECRET
 #: Legacy POST routes that need no token; every other legacy POST route must refuse a bad one.
 PUBLIC_POST = {"/user/published", "/user/login", "/user/register", "/user/reset",
                "/user/requirecode", "/item/search"}
-LEGACY_PREFIXES = ("/user", "/item", "/fav")
+LEGACY_PREFIXES = ("/user/", "/item/", "/fav/")
 
 
 def _token_routes():

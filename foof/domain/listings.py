@@ -38,7 +38,8 @@ def parse_int(value):
     if isinstance(value, str):
         text = value.strip()
         digits = text[1:] if text[:1] in "+-" else text
-        if not digits.isdigit() or not digits.isascii() or len(digits) > 10:
+        # Zero padding is allowed: the secondhand face pads ids to 10 or 20 digits.
+        if not digits.isdigit() or not digits.isascii() or len(digits.lstrip("0")) > 10:
             raise Invalid()
         value = int(text)
     if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
@@ -161,6 +162,9 @@ def delete(uuid, itemid):
         ).rowcount
         if done != 1:
             raise ItemNotFound()
+        from foof.domain import orders  # orders builds on listings
+
+        orders.close_for(item.itemid, orders.CANCELLED)
         after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
         after_commit(events.item_changed, item.itemid)
 

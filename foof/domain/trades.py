@@ -8,7 +8,7 @@ of requests race, the row count lets exactly one of them win, on SQLite and MySQ
 """
 from sqlalchemy import select, update
 
-from foof.domain import events
+from foof.domain import events, orders
 from foof.domain.errors import DomainError, NotForTrade, NotOwner
 from foof.domain.listings import ON_SALE, RESERVED, SOLD, get, parse_id
 from foof.domain.tx import after_commit, atomic
@@ -53,6 +53,7 @@ def order(owner_uuid, itemid, buyer):
             raise NotForTrade()
         if not _transition(item, item.sold, RESERVED * _sign(item.sold), to=to):
             raise NotForTrade()
+        orders.open_for(item, to)
         return item.itemid
 
     return atomic(work)
@@ -67,6 +68,7 @@ def trade(caller_uuid, itemid):
             raise NotForTrade()
         if not _transition(item, item.sold, SOLD * _sign(item.sold)):
             raise NotForTrade()
+        orders.close_for(item.itemid, orders.COMPLETED)
         return item.itemid
 
     return atomic(work)
@@ -81,6 +83,7 @@ def reset(owner_uuid, itemid):
             raise NotOwner()
         if abs(item.sold) != RESERVED or not _transition(item, item.sold, ON_SALE * _sign(item.sold), to=0):
             raise NotReserved()
+        orders.close_for(item.itemid, orders.CANCELLED)
         return item.itemid
 
     return atomic(work)

@@ -26,7 +26,13 @@ def _media(folder):
 
 
 def _http_error(exc):
+    from flask import request
+
+    from foof import rest
+
     code = exc.code or 500
+    if code == 413 and rest.is_rest_path(request.path):
+        return rest.too_large()
     if code == 405:  # the old server answered a wrong method like an unknown path
         code = 404
     if code in render.PHRASES:

@@ -1,0 +1,132 @@
+"""Products: the secondhand face's view of items with ``sold > 0`` (CONTRACT 3).
+
+``name``↔``title``, ``description``↔``note``, ``category``↔``type``, ``img``↔ first image of
+``imgurl``; ``location`` and ``tags`` live in ``item_details``. State ``"0"``↔1,
+``"1"``↔3 or 2, ``"2"``↔4. Adding, editing and taking down go through the same listing
+functions as the legacy face.
+"""
+from sqlalchemy import func, select, update
+
+from foof.domain import clock, listings, media, profiles
+from foof.domain.errors import Invalid, ItemNotFound, NotOwner
+from foof.domain.listings import DELETED, ON_SALE, RESERVED, SOLD
+from foof.domain.tx import after_commit, atomic
+from foof.extensions import db
+from foof.models import Item, ItemDetail
+
+STATE = {ON_SALE: "0", RESERVED: "1", SOLD: "1", DELETED: "2"}
+MAX_PAGE_SIZE = 100
+
+
+def state_of(item):
+    return STATE.get(item.sold)
+
+
+def _paging(page, size):
+    page = 1 if page in (None, "") else listings.parse_int(page)
+    size = 20 if size in (None, "") else listings.parse_int(size)
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise Invalid()
+    return page, size
+
+
+def on_sale(page=None, size=None, category=None):
+    """Products on sale, newest first, with their details rows."""
+    page, size = _paging(page, size)
+    stmt = select(Item, ItemDetail).outerjoin(ItemDetail, ItemDetail.itemid == Item.itemid).where(Item.sold == ON_SALE)
+    if category is not None:
+        stmt = stmt.where(Item.type == listings.parse_int(category))
+    stmt = stmt.order_by(Item.itemid.desc()).limit(size).offset((page - 1) * size)
+    return db.session.execute(stmt).all()
+
+
+def detail(pid):
+    """``(item, details)`` of a product in any product state (not want posts)."""
+    try:
+        item = db.session.get(Item, listings.parse_id(pid))
+    except Invalid:
+        raise ItemNotFound() from None
+    if item is None or item.sold <= 0:
+        raise ItemNotFound()
+    return item, db.session.get(ItemDetail, item.itemid)
+
+
+def _fields(data):
+    """Map product JSON onto item fields and details."""
+    mapped = {}
+    for source, target in (("name", "title"), ("description", "note"), ("price", "price")):
+        if source in data:
+            mapped[target] = data[source]
+    if "category" in data:
+        mapped["type"] = data["category"]
+    extra = {}
+    for key in ("location", "tags"):
+        if key in data:
+            value = data[key]
+            if value is not None and (isinstance(value, (dict, list, bool)) or len(str(value)) > 255):
+                raise Invalid()
+            extra[key] = None if value is None else str(value)
+    return mapped, extra
+
+
+def add(uuid, data):
+    mapped, extra = _fields(data)
+    mapped.setdefault("depreciatione", 0)
+    mapped["sold"] = ON_SALE
+    for required in ("title", "price"):
+        if required not in mapped:
+            raise Invalid()
+    mapped.setdefault("type", 8)
+    item = listings.add(uuid, mapped)
+    now = clock.now()
+
+    def work():
+        db.session.add(ItemDetail(itemid=item.itemid, created_at=now, updated_at=now, **extra))
+
+    atomic(work)
+    return item.itemid
+
+
+def update_product(uuid, pid, data):
+    mapped, extra = _fields(data)
+    listings.modify(uuid, pid, mapped)  # ownership and validation live there
+    itemid = listings.parse_id(pid)
+    now = clock.now()
+
+    def work():
+        if db.session.get(ItemDetail, itemid) is None:
+            db.session.add(ItemDetail(itemid=itemid, created_at=now, updated_at=now, **extra))
+        else:
+            db.session.execute(update(ItemDetail).where(ItemDetail.itemid == itemid).values(updated_at=now, **extra))
+
+    atomic(work)
+
+
+def set_image(uuid, pid, data):
+    """Store a product picture (``upload/p<uuid4>.jpg``) as the item's first image."""
+    item = listings.get(pid)
+    if item.uuid != uuid:
+        raise NotOwner()
+    name = profiles.store_upload(data, "p")
+    rest = [p for p in (item.imgurl or "").split("++") if p and p != listings.DEFAULT_IMAGE]
+
+    def work():
+        current = listings.get(pid)
+        if current.uuid != uuid:
+            raise NotOwner()
+        urls = ["upload/" + name] + [p for p in rest if not p.startswith("upload/p")][: listings.MAX_IMAGES - 1]
+        db.session.execute(update(Item).where(Item.itemid == current.itemid)
+                           .values(imgurl="".join(u + "++" for u in urls)))
+        stale_uploads = [p[len("upload/"):] for p in rest if p.startswith("upload/p")]
+        after_commit(media.remove_quietly, profiles.upload_root(), stale_uploads)
+
+    atomic(work)
+    return "/upload/" + name
+
+
+def take_down(uuid, pid):
+    listings.delete(uuid, pid)
+
+
+def count_on_sale():
+    return db.session.execute(select(func.count()).select_from(Item).where(Item.sold == ON_SALE)).scalar()

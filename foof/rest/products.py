@@ -1,0 +1,98 @@
+"""``/products``: lists, detail, add, update, picture, take down (seed 004, CONTRACT 2)."""
+from flask import Blueprint, request
+
+from foof.domain import accounts, products
+from foof.domain.listings import DEFAULT_IMAGE
+from foof.rest import auth
+from foof.rest.envelope import category_id, handled, long_id, moment, price, user_id
+from foof.rest.wire import payload, upload_bytes
+
+bp = Blueprint("rest_products", __name__)
+UPLOAD_ENDPOINTS = ("rest_products.image",)
+
+
+def first_image(imgurl):
+    for part in (imgurl or "").split("++"):
+        part = part.strip().replace("\\", "/")
+        if part and part != DEFAULT_IMAGE:
+            return "/" + part.lstrip("./")
+    return "/"
+
+
+def list_entry(item, details):
+    """The list shape exactly as the seed shows it: the original's list query left the
+    seller, category, tags, state and times out (null)."""
+    return {
+        "id": long_id(item.itemid), "seller": None, "name": item.title, "category": None,
+        "description": item.note, "location": details.location if details else None,
+        "price": price(item.price), "img": first_image(item.imgurl), "tags": None, "state": None,
+        "createTime": None, "updateTime": None,
+    }
+
+
+def detail_entry(item, details):
+    seller = accounts.get(item.uuid)
+    from foof.rest.users import detail_of
+
+    seller_detail = detail_of(seller)
+    return {
+        "id": long_id(item.itemid), "seller": user_id(item.uuid),
+        "sellerAlias": seller_detail["alias"], "sellerAvatar": seller_detail["avatar"],
+        "sellerPhone": seller_detail["phoneNumber"], "name": item.title,
+        "category": category_id(item.type), "description": item.note,
+        "location": details.location if details else None, "price": price(item.price),
+        "img": first_image(item.imgurl), "tags": details.tags if details else None,
+        "state": products.state_of(item),
+        "createTime": moment(details.created_at) if details else None,
+        "updateTime": moment(details.updated_at) if details else None,
+    }
+
+
+@bp.get("/products")
+@handled
+def everything():
+    rows = products.on_sale(request.args.get("page"), request.args.get("size"))
+    return [list_entry(item, details) for item, details in rows]
+
+
+@bp.get("/products/<cid>")
+@handled
+def by_category(cid):
+    rows = products.on_sale(request.args.get("page"), request.args.get("size"), category=cid)
+    return [list_entry(item, details) for item, details in rows]
+
+
+@bp.get("/products/detail/<pid>")
+@handled
+def detail(pid):
+    return detail_entry(*products.detail(pid))
+
+
+@bp.post("/products")
+@handled
+def add():
+    user = auth.current_user()
+    return str(products.add(user.uuid, payload()))  # unpadded, as the seed shows ("17")
+
+
+@bp.patch("/products/<pid>")
+@handled
+def update(pid):
+    user = auth.current_user()
+    products.update_product(user.uuid, pid, payload())
+    return None
+
+
+@bp.route("/products/img/<pid>", methods=["PATCH", "POST"], endpoint="image")
+@handled
+def image(pid):
+    user = auth.current_user()
+    return products.set_image(user.uuid, pid, upload_bytes())
+
+
+@bp.delete("/products/<pid>")
+@handled
+def take_down(pid):
+    user = auth.current_user()
+    products.take_down(user.uuid, pid)
+    return None
