@@ -13,7 +13,13 @@ def main():
     host = os.environ.get("FOOF_HOST", "0.0.0.0")
     port = int(os.environ.get("FOOF_PORT", "4000"))
     threads = int(os.environ.get("FOOF_THREADS", "8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The foof loggers already have a handler (create_app); give waitress's the same format.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    waitress_log = logging.getLogger("waitress")
+    waitress_log.addHandler(handler)
+    waitress_log.setLevel(logging.INFO)
+    waitress_log.propagate = False
     # waitress warns "Task queue depth is N" on every burst; a busy hour would flood the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logging.getLogger("foof").info("serving on http://%s:%s with %s threads", host, port, threads)
