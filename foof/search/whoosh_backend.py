@@ -100,8 +100,29 @@ def _load(kind, keys):
     return {key: found.get(key) for key in keys}
 
 
+def _os_random_name(size=28):
+    return "".join(secrets.choice(_IDCHARS) for _ in range(size))
+
+
+_IDCHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _use_os_random_names():
+    """Whoosh names new segments with the global ``random`` module. Anything that seeds it
+    (forked workers inheriting one state, a test framework) makes two segments share a name
+    and the commit fails, losing the update; the OS generator cannot repeat like that."""
+    import whoosh.codec.base
+    import whoosh.filedb.compound
+    import whoosh.filedb.filestore
+    import whoosh.writing
+
+    for module in (whoosh.codec.base, whoosh.filedb.compound, whoosh.filedb.filestore, whoosh.writing):
+        module.random_name = _os_random_name
+
+
 class WhooshBackend(SearchBackend):
     def __init__(self, app):
+        _use_os_random_names()
         self.app = app
         root = app.config.get("FOOF_SEARCH_INDEX") or os.path.join(app.instance_path, "index")
         self.root = root
@@ -209,10 +230,10 @@ class WhooshBackend(SearchBackend):
                             writer.delete_by_term("id", str(key))
                         else:
                             writer.update_document(**doc)
-                    writer.commit()
                 except BaseException:
                     writer.cancel()
                     raise
+                writer.commit()  # a failed commit releases the lock itself
 
     @staticmethod
     def _lock_writer(ix, patience=60.0):
