@@ -190,15 +190,13 @@ def post_json(client, path, body):
     return client.post(path, data=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
-@pytest.fixture
-def live_server(app, config):
-    """The real service (``python wsgi.py`` under waitress, 8 threads) in a subprocess,
-    on a free loopback port and the test's database: ``live_server.url``."""
+def start_server(config):
+    """Start ``python wsgi.py`` (waitress, 8 threads) on a free loopback port with the test's
+    configuration; returns ``(process, url)`` once it accepts connections."""
     import socket
     import subprocess
     import sys
     import time
-    import types
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -212,25 +210,40 @@ def live_server(app, config):
         "FOOF_PASSWORD_HASH_METHOD": config["FOOF_PASSWORD_HASH_METHOD"],
     })
     proc = subprocess.Popen([sys.executable, os.path.join(PROJECT_ROOT, "wsgi.py")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return proc, f"http://127.0.0.1:{port}"
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("server did not start: " + proc.stderr.read().decode(errors="replace"))
+                proc.wait()
+                raise RuntimeError(f"server did not start (exit {proc.returncode})")
             time.sleep(0.05)
-    yield types.SimpleNamespace(url=f"http://127.0.0.1:{port}", process=proc)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    proc.stderr.close()
+
+
+def stop_server(proc):
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def live_server(app, config):
+    """The real service in a subprocess on the test's database: ``live_server.url``."""
+    import types
+
+    proc, url = start_server(config)
+    yield types.SimpleNamespace(url=url, process=proc)
+    stop_server(proc)
 
 
 def http_post(url, fields, timeout=30):
