@@ -6,7 +6,9 @@ Tokens are minted with PyJWT directly because flask-jwt-extended always adds ``f
 ``decode_token`` (secret, algorithm, identity claim ``uuid`` and leeway configured in the
 factory), which accepts old tokens that lack ``exp``/``type``/``jti``.
 """
+import threading
 import time
+from collections import OrderedDict
 
 import jwt as pyjwt
 from flask import current_app
@@ -15,6 +17,12 @@ from flask_jwt_extended import decode_token
 from foof.domain.errors import BadToken
 
 MAIL_TOKEN_SECONDS = 1800
+#: Verified login tokens, so the app's polling (fetchnew every few seconds) does not pay for
+#: two JWT decodes per request. Keyed by (secret, token): a new secret invalidates them all;
+#: the expiry is still checked on every hit, and the user's existence by the caller.
+_VERIFIED = OrderedDict()
+_VERIFIED_MAX = 4096
+_verified_lock = threading.Lock()
 
 
 def _mint(uuid, ttl_seconds=None, **extra):
@@ -50,9 +58,20 @@ def _decode(token):
 
 def read_login_token(token):
     """The uuid a login token speaks for; mail tokens are refused here."""
+    key = (current_app.config["JWT_SECRET_KEY"], token)
+    with _verified_lock:
+        hit = _VERIFIED.get(key)
+    if hit is not None:
+        uuid, expires = hit
+        if expires is None or expires > time.time():
+            return uuid
     claims = _decode(token)
     if "useage" in claims:
         raise BadToken()
+    with _verified_lock:
+        _VERIFIED[key] = (claims["uuid"], claims.get("exp"))
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
     return claims["uuid"]
 
 
