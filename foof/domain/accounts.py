@@ -7,9 +7,10 @@ from sqlalchemy.exc import IntegrityError
 
 from foof.domain import events, media, passwords, ratelimit, tokens, verification
 from foof.domain.errors import (
-    BadToken, Invalid, PhoneTaken, TooFrequent, TooLong, UserNotFound, WrongPassword,
+    BadToken, Invalid, PhoneTaken, TooFrequent, UserNotFound, WrongPassword,
 )
 from foof.domain.tx import after_commit, atomic
+from foof.domain.values import parse_text
 from foof.extensions import db
 from foof.models import User
 
@@ -158,18 +159,6 @@ def login(phonenumber, password):
     return get(uuid), tokens.login_token(uuid)
 
 
-def _text(value):
-    """A profile field as text: JSON numbers become their digits, containers are refused."""
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        raise Invalid()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    value = str(value)
-    if len(value) > 255:
-        raise TooLong()
-    return value
-
-
 def modify(uuid, fields):
     """Change the profile fields present in ``fields``; absent ones stay as they are.
 
@@ -179,7 +168,7 @@ def modify(uuid, fields):
     values = {}
     for name in MODIFIABLE:
         if name in fields:
-            values[name] = _text(fields[name])
+            values[name] = parse_text(fields[name])
     if values.get("password") == "":
         del values["password"]
     elif "password" in values:

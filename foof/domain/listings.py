@@ -4,14 +4,14 @@ States (CONTRACT 1.4): 1 on sale, 3 reserved for ``to``, 2 sold to ``to``, 4 del
 posts use the negatives. The old server wrote 3 for "deleted" too; deletion now writes 4.
 Every change is one transaction; contested ones are conditional updates.
 """
-import math
 
 from flask import current_app
 from sqlalchemy import case, select, update
 
 from foof.domain import events, media
-from foof.domain.errors import Invalid, ItemNotFound, NotOwner, TooLong
+from foof.domain.errors import Invalid, ItemNotFound, NotOwner
 from foof.domain.tx import after_commit, atomic
+from foof.domain.values import INT_MAX, INT_MIN, parse_id, parse_int, parse_price, parse_text  # noqa: F401
 from foof.extensions import db
 from foof.models import Item
 
@@ -20,63 +20,7 @@ DELETED_STATES = (DELETED, -DELETED)
 DEFAULT_IMAGE = "image/item/default.jpg"
 CATEGORIES = {1: "电子产品", 2: "服饰鞋包", 3: "交通工具", 4: "美妆个护",
               5: "日常用品", 6: "图书文具", 7: "运动健身", 8: "其他"}
-MAX_PRICE = 1e10
 MAX_IMAGES = 4
-INT_MIN, INT_MAX = -2**31, 2**31 - 1
-
-
-def parse_id(value):
-    """An id from the wire (int or digit string) as an int, or :class:`Invalid`."""
-    return parse_int(value)
-
-
-def parse_int(value):
-    if isinstance(value, bool):
-        raise Invalid()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        digits = text[1:] if text[:1] in "+-" else text
-        # Zero padding is allowed: the secondhand face pads ids to 10 or 20 digits.
-        if not digits.isdigit() or not digits.isascii() or len(digits.lstrip("0")) > 10:
-            raise Invalid()
-        value = int(text)
-    if not isinstance(value, int) or not INT_MIN <= value <= INT_MAX:
-        raise Invalid()
-    return value
-
-
-def parse_price(value):
-    if isinstance(value, bool) or value is None:
-        raise Invalid()
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 32 or not all(c in "0123456789.+-eE" for c in text):
-            raise Invalid()
-        try:
-            value = float(text)
-        except ValueError:
-            raise Invalid() from None
-    if not isinstance(value, (int, float)):
-        raise Invalid()
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
-        raise Invalid()
-    return value
-
-
-def parse_text(value, minimum=0):
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        raise Invalid()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    value = str(value)
-    if len(value) > 255:
-        raise TooLong()
-    if len(value) < minimum:
-        raise Invalid()
-    return value
 
 
 #: Wire field → parser; the same rules serve add and modify.

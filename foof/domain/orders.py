@@ -94,25 +94,28 @@ def _load(order_id):
     return order
 
 
+def _update_open(caller, order_id, **values):
+    """Change an open order the caller is buyer or seller of (conditional on it being open)."""
+    order = _load(order_id)
+    if caller not in (order.buyer, order.seller):
+        raise NotOwner()
+    done = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.state == OPEN)
+        .values(updated_at=clock.now(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        raise OrderNotChangeable()
+    return order
+
+
 def set_number(caller, order_id, kind, number):
     """Set the pay id (kind 1) or express number (kind 2) while the order is open."""
     if str(kind) not in ("1", "2") or not isinstance(number, str) or not NUMBER_RE.match(number):
         raise Invalid()
     column = "pay_id" if str(kind) == "1" else "express_number"
 
-    def work():
-        order = _load(order_id)
-        if caller not in (order.buyer, order.seller):
-            raise NotOwner()
-        done = db.session.execute(
-            update(Order).where(Order.id == order.id, Order.state == OPEN)
-            .values(**{column: number, "updated_at": clock.now()})
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if done != 1:
-            raise OrderNotChangeable()
-
-    atomic(work)
+    atomic(_update_open, caller, order_id, **{column: number})
 
 
 def change_state(caller, order_id, state):
@@ -122,16 +125,7 @@ def change_state(caller, order_id, state):
         raise Invalid()
 
     def work():
-        order = _load(order_id)
-        if caller not in (order.buyer, order.seller):
-            raise NotOwner()
-        done = db.session.execute(
-            update(Order).where(Order.id == order.id, Order.state == OPEN)
-            .values(state=state, updated_at=clock.now())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if done != 1:
-            raise OrderNotChangeable()
+        order = _update_open(caller, order_id, state=state)
         if state == CANCELLED:
             _item_transition(order.itemid, RESERVED, ON_SALE, to=0)
         else:

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, request
 from foof.domain import accounts, listings, mailverify, verification
 from foof.domain.errors import (
     BadCode, BadToken, Invalid, NoLiveCode, NotAnImage, PhoneTaken, SendFailed, TooFrequent,
-    TooLong, UserNotFound, WrongPassword,
+    UserNotFound, WrongPassword,
 )
 from foof.legacy import render, schemas
 from foof.legacy.wire import INVALID, field, fields, route, uploaded_files
