@@ -99,6 +99,7 @@ def delete(uuid, itemid):
     def work():
         item = _owned(uuid, itemid)
         images = image_paths(item.imgurl)
+        uploads = upload_paths(item.imgurl)
         done = db.session.execute(
             update(Item)
             .where(Item.itemid == item.itemid, Item.sold.not_in(DELETED_STATES))
@@ -110,6 +111,7 @@ def delete(uuid, itemid):
 
         orders.close_for(item.itemid, orders.CANCELLED)
         after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
+        after_commit(media.remove_quietly, current_app.config["FOOF_UPLOAD_ROOT"], uploads)
         after_commit(events.item_changed, item.itemid)
 
     atomic(work)
@@ -122,6 +124,16 @@ def image_paths(imgurl):
         part = part.strip().replace("\\", "/")
         if part.startswith("image/item/") and part != DEFAULT_IMAGE and "/.." not in part:
             found.append(part[len("image/"):])
+    return found
+
+
+def upload_paths(imgurl):
+    """Upload-root-relative paths of product pictures added on the secondhand face."""
+    found = []
+    for part in (imgurl or "").split("++"):
+        part = part.strip().replace("\\", "/")
+        if part.startswith("upload/p") and "/.." not in part and part.count("/") == 1:
+            found.append(part[len("upload/"):])
     return found
 
 

@@ -149,6 +149,7 @@ def reset_password(username, answer, new):
     secret = passwords.hash_password(_sha1(new))
     uuid = user.uuid
     atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(password=secret)))
+    return uuid
 
 
 def profile_of(uuid):

@@ -5,7 +5,7 @@ as the old server deployed them (CONTRACT 1.4): same names, column order and typ
 service can open an existing legacy database. Everything new lives in new tables.
 """
 from foof.models.legacy import Chat, Favourite, Item, User  # noqa: F401
-from foof.models.secondhand import ItemDetail, Order, UserProfile  # noqa: F401
+from foof.models.secondhand import ItemDetail, Order, UserProfile, WebSession  # noqa: F401
 from foof.models.security import RateEvent, VerifyCode  # noqa: F401
 
 #: The legacy schema as CONTRACT 1.4 states it, used by ``check-db``.

@@ -63,3 +63,15 @@ class Order(db.Model):
     state: Mapped[str] = mapped_column(String(8), nullable=False, default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class WebSession(db.Model):
+    """A secondhand login session. The cookie carries the id; only its SHA-256 is stored, and
+    logging out deletes the row, so a copied cookie dies with the session."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_uuid", "uuid"), MYSQL_ARGS)
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uuid: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -1,10 +1,14 @@
-"""Who is calling the secondhand face: the signed session cookie, or a legacy Bearer token."""
+"""Who is calling the secondhand face: the session cookie, or a legacy Bearer token.
+
+The cookie is Flask's signed, HttpOnly session holding a session id; the id must still
+exist server-side (``web_sessions``), so logging out really ends it.
+"""
 from flask import request, session
 
-from foof.domain import accounts
+from foof.domain import accounts, sessions
 from foof.domain.errors import BadToken, UserNotFound
 
-SESSION_KEY = "uid"
+SESSION_KEY = "sid"
 
 
 def current_user():
@@ -12,21 +16,27 @@ def current_user():
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return accounts.from_login_token(header[7:].strip())
-    uuid = session.get(SESSION_KEY)
+    uuid = sessions.owner(session.get(SESSION_KEY))
     if uuid is None:
+        session.clear()
         raise BadToken()
     try:
         return accounts.get(uuid)
     except UserNotFound:
-        session.pop(SESSION_KEY, None)
+        session.clear()
         raise BadToken() from None
+
+
+def current_session():
+    return session.get(SESSION_KEY)
 
 
 def log_in(uuid):
     session.clear()
-    session[SESSION_KEY] = int(uuid)
+    session[SESSION_KEY] = sessions.start(uuid)
     session.permanent = True
 
 
 def log_out():
+    sessions.end(session.get(SESSION_KEY))
     session.clear()

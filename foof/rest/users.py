@@ -1,7 +1,9 @@
 """``/users``: register, sessions, passwords, detail, avatar and student card (seed 004)."""
+import posixpath
+
 from flask import Blueprint, abort, current_app, send_from_directory
 
-from foof.domain import accounts, profiles
+from foof.domain import accounts, profiles, sessions
 from foof.domain.errors import BadToken
 from foof.rest import auth
 from foof.rest.envelope import handled, moment, user_id
@@ -70,6 +72,7 @@ def change_password():
     user = auth.current_user()
     body = payload()
     profiles.change_password(user.uuid, body.get("oldPassword"), body.get("newPassword"))
+    sessions.end_all(user.uuid, keep=auth.current_session())  # other devices must log in again
     return None
 
 
@@ -77,7 +80,8 @@ def change_password():
 @handled
 def reset_password():
     body = payload()
-    profiles.reset_password(body.get("username"), body.get("resetAnswer"), body.get("newPassword"))
+    uuid = profiles.reset_password(body.get("username"), body.get("resetAnswer"), body.get("newPassword"))
+    sessions.end_all(uuid)
     return None
 
 
@@ -114,7 +118,10 @@ def student_card():
 @bp.get("/upload/<path:name>")
 def uploaded(name):
     """Uploaded pictures; a student card only to its owner."""
-    if name.startswith("student/"):
+    name = posixpath.normpath(name)
+    if name.startswith(("/", "..")):
+        abort(404)
+    if name.startswith("student/") or name == "student":
         try:
             user = auth.current_user()
         except BadToken:
