@@ -40,6 +40,11 @@ ENV_KEYS = {
     "FOOF_PASSWORD_HASH_METHOD": str,
     "FOOF_LOG_LEVEL": str,
     "FOOF_TRUST_PROXY": _INT,
+    "FOOF_ALIPAY_APP_ID": str,
+    "FOOF_ALIPAY_PRIVATE_KEY": str,
+    "FOOF_ALIPAY_PUBLIC_KEY": str,
+    "FOOF_ALIPAY_NOTIFY_URL": str,
+    "FOOF_ALIPAY_GATEWAY": str,
 }
 
 DEFAULTS = {
@@ -76,6 +81,16 @@ DEFAULTS = {
     "FOOF_LOG_LEVEL": "INFO",
     # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted.
     "FOOF_TRUST_PROXY": 0,
+    # Alipay app payments (/alipay). Without the app id and both keys /alipay/info answers 5002.
+    "FOOF_ALIPAY_APP_ID": "",
+    # Our application private key (signs orderStrings): PEM text, bare base64 or a file path.
+    "FOOF_ALIPAY_PRIVATE_KEY": "",
+    # Alipay's public key (verifies notices; not our own public key): PEM, base64 or a path.
+    "FOOF_ALIPAY_PUBLIC_KEY": "",
+    # Where Alipay posts notices; "" = FOOF_PUBLIC_URL + "/alipay/response".
+    "FOOF_ALIPAY_NOTIFY_URL": "",
+    # The app's Alipay SDK talks to the gateway; the server never calls it (informational).
+    "FOOF_ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
     # A callable returning the current naive-UTC datetime; tests inject a fake clock.
     "FOOF_CLOCK": None,
 }

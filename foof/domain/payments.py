@@ -79,6 +79,8 @@ def _key_text(value):
         if os.path.isfile(path):
             with open(path, encoding="ascii") as fh:
                 value = fh.read().strip()
+        elif value.lower().endswith((".pem", ".key", ".txt")):
+            raise ValueError(f"no key file at {path}")
     # Environment variables often carry PEM with literal "\n" instead of line breaks.
     return value.replace("\\n", "\n") if "\n" not in value else value
 
@@ -94,7 +96,7 @@ def _load_key(value, private):
     key = loader(data, password=None) if private else loader(data)
     wanted = rsa.RSAPrivateKey if private else rsa.RSAPublicKey
     if not isinstance(key, wanted):
-        raise ValueError("not an RSA key")
+        raise TypeError("not an RSA key")
     return key
 
 
@@ -111,12 +113,15 @@ def settings():
     cache = current_app.extensions.setdefault("foof.alipay", {})
     raw = (app_id, str(private), str(public), notify_url)
     if raw not in cache:
-        try:
-            keys = _load_key(str(private), True), _load_key(str(public), False)
-        except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm, OSError, UnicodeError) as exc:
-            # Loud in the log, quiet on the wire: the client only learns "not configured".
-            log.error("Alipay keys unusable (%s): %s", type(exc).__name__, exc)
-            raise NotConfigured() from None
+        keys = []
+        for setting, value, private_key in (("FOOF_ALIPAY_PRIVATE_KEY", private, True),
+                                            ("FOOF_ALIPAY_PUBLIC_KEY", public, False)):
+            try:
+                keys.append(_load_key(str(value), private_key))
+            except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm, OSError, UnicodeError) as exc:
+                # Loud in the log, quiet on the wire: the client only learns "not configured".
+                log.error("%s is unusable (%s): %s", setting, type(exc).__name__, exc)
+                raise NotConfigured() from None
         cache.clear()
         cache[raw] = Settings(app_id, keys[0], keys[1], notify_url)
     return cache[raw]
@@ -206,6 +211,19 @@ def _signed_by_alipay(notice, public_key):
     return False
 
 
+def _record(order_id, trade_no, amount):
+    """:func:`orders.record_payment`, where losing a race to the *same* notice is a replay."""
+    try:
+        return orders.record_payment(order_id, trade_no, amount)
+    except orders.OrderNotChangeable:
+        # Alipay may deliver one notice twice at once: the loser of the conditional update
+        # sees the winner's trade_no and answers "success" like any other replay.
+        db.session.rollback()
+        if orders.get_order(order_id).pay_id != trade_no:
+            raise
+        return False
+
+
 def handle_notice(notice):
     """Process one notice (a ``{name: value}`` dict); True when it was verified and handled.
 
@@ -239,7 +257,7 @@ def handle_notice(notice):
             return True
         if notice["trade_status"] not in PAID:
             return refuse("trade status")
-        if orders.record_payment(order.id, notice["trade_no"], notice["total_amount"]):
+        if _record(order.id, notice["trade_no"], notice["total_amount"]):
             log.info("Alipay payment %s recorded for order %s", notice["trade_no"], order.id)
         return True
     except DomainError as exc:
