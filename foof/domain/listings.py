@@ -55,6 +55,20 @@ def get(itemid):
     return item
 
 
+def view(itemid):
+    """A read-only row of a live item (Core select, for the hot GET route)."""
+    try:
+        itemid = parse_id(itemid)
+    except Invalid:
+        raise ItemNotFound() from None
+    table = Item.__table__
+    found = db.session.execute(
+        select(table).where(table.c.itemid == itemid, table.c.sold.not_in(DELETED_STATES))).first()
+    if found is None:
+        raise ItemNotFound()
+    return found
+
+
 def add(uuid, fields):
     """Create a listing from wire ``fields``; only the six item fields are read."""
     values = parse_fields(fields, required=("title", "type", "price", "depreciatione"))

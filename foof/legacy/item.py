@@ -26,7 +26,7 @@ def search_items():
 
 @route(bp, "/item/<itemid>", methods=("GET",), errors={ItemNotFound: {"status": "none"}})
 def query(itemid):
-    return schemas.item(listings.get(itemid), status="success")
+    return schemas.item(listings.view(itemid), status="success")
 
 
 @route(bp, "/item/add", auth=True, errors={Invalid: INVALID})

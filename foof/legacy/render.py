@@ -95,7 +95,15 @@ def html(body, status=200):
 
 
 def row(model, columns=None, **extra):
-    """A row as an ordered mapping in table column order (``from``/``to`` by column name)."""
+    """A row as an ordered mapping in table column order (``from``/``to`` by column name).
+
+    ``model`` is an ORM object or a Core row of a whole-table select (read-only fast path).
+    """
+    mapping = getattr(model, "_mapping", None)
+    if mapping is not None:
+        out = {k: v for k, v in mapping.items() if columns is None or k in columns}
+        out.update(extra)
+        return out
     out = {}
     for column in model.__table__.columns:
         if columns is None or column.name in columns:

@@ -23,7 +23,7 @@ CODE_ERRORS = {
 
 @route(bp, "/user/<uuid>", methods=("GET",), errors={UserNotFound: {"status": "failure", "info": "no such user"}})
 def public(uuid):
-    return schemas.public_user(accounts.get(uuid), status="success")
+    return schemas.public_user(accounts.view(uuid), status="success")
 
 
 @route(bp, "/user/me", auth=True)
