@@ -20,12 +20,13 @@ import secrets
 import shutil
 import threading
 import time
+from collections import OrderedDict
 
 from flask import current_app
 from sqlalchemy import select
 from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.query import And, Or, Term
 
@@ -52,6 +53,9 @@ ALL_WORDS_MAX_POSTINGS = 1000
 #: listings of the exact thing the broader word only costs time (its postings are long).
 HEAD_BELOW = 50
 BATCH = 500
+IDLE_SEARCHERS = 2
+RESULTS = 2048
+TERM_SETS = 64
 
 
 def goods_schema():
@@ -59,9 +63,11 @@ def goods_schema():
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=TITLE_BOOST),
         note=TEXT(analyzer=chinese_analyzer(), stored=True),
-        price=NUMERIC(float, stored=True),
-        type=NUMERIC(int, stored=True),
-        sold=NUMERIC(int, stored=True),
+        # Stored only: never searched, and NUMERIC would index each value at many
+        # precisions (two thirds of all postings written at 100k listings).
+        price=STORED(),
+        type=STORED(),
+        sold=STORED(),
     )
 
 
@@ -71,7 +77,7 @@ def users_schema():
         username=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=2.0),
         info=TEXT(analyzer=chinese_analyzer(), stored=True),
         address=TEXT(analyzer=chinese_analyzer(), stored=True),
-        score=NUMERIC(int, stored=True),
+        score=STORED(),
     )
 
 
@@ -142,7 +148,12 @@ class WhooshBackend(SearchBackend):
         self.queue = queue.Queue()
         self._writer = None
         self._writer_lock = threading.Lock()
-        self._local = threading.local()
+        self._pool_lock = threading.Lock()
+        self._idle = {}
+        # Answers and per-term document sets, valid while the index version is unchanged
+        # (every commit makes a new version, so nothing stale is ever served).
+        self._results = OrderedDict()
+        self._term_ids = OrderedDict()
         self._warned_missing = False
 
     # -- locations ---------------------------------------------------------------------
@@ -190,9 +201,11 @@ class WhooshBackend(SearchBackend):
         if self._writer is not None and self._writer.is_alive():
             self.queue.put(None)
             self._writer.join(timeout)
-        for _, searcher in self._local.__dict__.get("searchers", {}).values():
+        with self._pool_lock:
+            pooled = [searcher for idle in self._idle.values() for _, searcher in idle]
+            self._idle.clear()
+        for searcher in pooled:
             searcher.close()
-        self._local.__dict__.pop("searchers", None)
 
     def _drain_forever(self):
         while True:
@@ -271,7 +284,7 @@ class WhooshBackend(SearchBackend):
         try:
             for kind in ("goods", "users"):
                 ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
-                writer = ix.writer(limitmb=256)
+                writer = ix.writer(limitmb=768)  # less spilling to disk while sorting postings
                 counts[kind] = self._fill(kind, writer, progress, batch)
                 writer.commit(optimize=True)
         except BaseException:
@@ -309,34 +322,95 @@ class WhooshBackend(SearchBackend):
         return count
 
     # -- searching ---------------------------------------------------------------------
-    def _searcher(self, kind):
-        cache = self._local.__dict__.setdefault("searchers", {})
+    def _borrow(self, kind):
+        """A searcher of the live index from a small shared pool (None without an index).
+
+        A few searchers serve every thread: a searcher per thread kept one copy of the
+        index's mapped files per thread in memory. Searchers are replaced, not refreshed:
+        ``Searcher.refresh()`` reuses the readers of unchanged segments and then misses
+        deletions made in them (an updated document showed its old text).
+        """
         current = self.current_dir()
-        entry = cache.get(kind)
-        if entry is not None and entry[0] == current:
-            searcher = entry[1]
-            if searcher.up_to_date():
-                return searcher
-            # Not Searcher.refresh(): it reuses the readers of unchanged segments and then
-            # misses deletions made in them (an updated document showed its old text).
-        if entry is not None:
-            entry[1].close()
-            del cache[kind]
+        with self._pool_lock:
+            idle = self._idle.setdefault(kind, [])
+            while idle:
+                where, searcher = idle.pop()
+                if where == current and searcher.up_to_date():
+                    return where, searcher
+                searcher.close()
         ix = self._open(kind)
         if ix is None:
             if not self._warned_missing:
                 log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
                 self._warned_missing = True
-            return None
-        searcher = ix.searcher(weighting=scoring.BM25F())
-        cache[kind] = (current, searcher)
-        return searcher
+            return current, None
+        return current, ix.searcher(weighting=scoring.BM25F())
+
+    def _give_back(self, kind, where, searcher):
+        with self._pool_lock:
+            idle = self._idle.setdefault(kind, [])
+            if len(idle) < IDLE_SEARCHERS:
+                idle.append((where, searcher))
+                return
+        searcher.close()
+
+    def _cached(self, cache, key, make, limit):
+        with self._pool_lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._pool_lock:
+            cache[key] = value
+            while len(cache) > limit:
+                cache.popitem(last=False)
+        return value
+
+    def _count(self, searcher, version, query):
+        """Exact number of live documents matching ``query`` (a tree of Term/And/Or).
+
+        ``len(results)`` would run the whole query a second time through Whoosh's matchers,
+        stepping through every match in Python; sets of document numbers per term, cached
+        while the index does not change, count the same documents several times faster.
+        """
+        reader = searcher.reader()
+
+        def term_ids(field, text):
+            if (field, text) not in reader:
+                return frozenset()
+            return frozenset(reader.postings(field, text).all_ids())
+
+        def ids(q):
+            if isinstance(q, Term):
+                key = (version, q.fieldname, q.text)
+                return self._cached(self._term_ids, key, lambda: term_ids(q.fieldname, q.text), TERM_SETS)
+            parts = sorted((ids(sub) for sub in q.subqueries), key=len)
+            if isinstance(q, And):
+                return frozenset.intersection(*parts) if parts else frozenset()
+            return frozenset().union(*parts)
+
+        matched = ids(query)
+        if reader.has_deletions():
+            return sum(1 for docnum in matched if not reader.is_deleted(docnum))
+        return len(matched)
 
     def search(self, method, words, offset, size):
         kind = "goods" if method == "good" else "users"
-        searcher = self._searcher(kind)
-        if searcher is None or not words:
+        if not words:
             return 0, []
+        where, searcher = self._borrow(kind)
+        if searcher is None:
+            return 0, []
+        try:
+            # The index version: the generation directory and its commit generation.
+            version = (where, kind, searcher.ixreader.generation())
+            key = (version, tuple(words), offset, size)
+            return self._cached(self._results, key,
+                                lambda: self._search(kind, searcher, version, words, offset, size), RESULTS)
+        finally:
+            self._give_back(kind, where, searcher)
+
+    def _search(self, kind, searcher, version, words, offset, size):
         fields = FIELDS[kind]
 
         def clause(field, terms, boost):
@@ -384,7 +458,7 @@ class WhooshBackend(SearchBackend):
         if len(coordinated) > 1:
             query = Or([query, And(coordinated, boost=ALL_WORDS_BOOST)])
         results = searcher.search(query, limit=offset + size)
-        total = len(results)
+        total = self._count(searcher, version, query)
         make = SOURCES[kind]
         hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset:offset + size]]
         return total, hits
