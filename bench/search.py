@@ -60,6 +60,7 @@ from jieba.analyse import ChineseAnalyzer  # noqa: E402
 
 jieba.setLogLevel(logging.WARNING)  # "Building prefix dict ...", "Loading model cost ..."
 
+from flask import current_app  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
@@ -305,6 +306,10 @@ def run_ours(mix):
         started = time.perf_counter()
         find("good", query, 0, 10)
         first.append((time.perf_counter() - started) * 1000)
+    # The timed pass searches every query: the answer cache (which would answer repeats in
+    # microseconds) is off; per-term document sets stay cached as on a live server.
+    backend = current_app.extensions["foof.search"]
+    backend.cache_answers = False
     times, totals = [], {}
     bar = Progress("querying (ours)", len(mix))
     for _, query in mix:
@@ -314,6 +319,7 @@ def run_ours(mix):
         totals[query] = answer["hits"]["total"]
         bar.update()
     bar.close()
+    backend.cache_answers = True
     return times, totals, first
 
 
@@ -467,7 +473,7 @@ def main(argv=None):
             our_lat = latency_summary(our_times)
             first_lat = latency_summary(first)
             print()
-            print('ours: foof.domain.search.find("good", q, 0, 10), warm, 1 thread')
+            print('ours: foof.domain.search.find("good", q, 0, 10), answer cache off, 1 thread')
             print(f"  p50 / p95 / p99 / max   {fmt_lat(our_lat)}   (mean {our_lat['mean']:.2f} ms)")
             print(f"  targets                 p95 <= {P95_TARGET_MS:.0f} ms: {verdict(our_lat['p95'] <= P95_TARGET_MS)}, "
                   f"p99 <= {P99_TARGET_MS:.0f} ms: {verdict(our_lat['p99'] <= P99_TARGET_MS)}")

@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.query import And, Or, Term
+from whoosh.query import And, AndMaybe, Or, Term
 
 from foof.extensions import db
 from foof.models import Item, User
@@ -54,6 +54,8 @@ ALL_WORDS_MAX_POSTINGS = 1000
 HEAD_BELOW = 50
 BATCH = 500
 IDLE_SEARCHERS = 2
+COMMON_MIN = 1000
+COMMON_RATIO = 0.02
 RESULTS = 2048
 TERM_SETS = 64
 
@@ -153,6 +155,7 @@ class WhooshBackend(SearchBackend):
         # Answers and per-term document sets, valid while the index version is unchanged
         # (every commit makes a new version, so nothing stale is ever served).
         self._results = OrderedDict()
+        self.cache_answers = app.config.get("FOOF_SEARCH_CACHE", True)
         self._term_ids = OrderedDict()
         self._warned_missing = False
 
@@ -405,6 +408,8 @@ class WhooshBackend(SearchBackend):
             # The index version: the generation directory and its commit generation.
             version = (where, kind, searcher.ixreader.generation())
             key = (version, tuple(words), offset, size)
+            if not self.cache_answers:
+                return self._search(kind, searcher, version, words, offset, size)
             return self._cached(self._results, key,
                                 lambda: self._search(kind, searcher, version, words, offset, size), RESULTS)
         finally:
@@ -446,19 +451,40 @@ class WhooshBackend(SearchBackend):
             return any_of(clauses), any_of(own), listings_with(word)
 
         built = [word_query(w) for w in words]
-        query = any_of([q for q, _, _ in built])
+        # Common words (in more than COMMON_RATIO of the listings, and at least COMMON_MIN),
+        # like Elasticsearch's cutoff_frequency: a query that also has rarer words matches
+        # on the rare ones, and the common words only add to the score of those matches
+        # (title only). Stepping through tens of thousands of "九成新"/"自提" postings for
+        # every query was most of the time at 100k listings; on a small market nothing is
+        # common and the query is the plain OR below.
+        common_at = max(COMMON_MIN, COMMON_RATIO * searcher.doc_count())
+        rare = [b for b in built if b[2] <= common_at]
+        common_words = [w for w, b in zip(words, built) if b[2] > common_at]
+        title = fields[0]
+        if rare and common_words:
+            required = any_of([q for q, _, _ in rare])
+            optional = any_of([Term(title, w, boost=BOOSTS.get(title, 1.0)) for w in common_words])
+            scoring, counting, bonus_from = AndMaybe(required, optional), required, rare
+        elif common_words and sum(searcher.doc_frequency(title, w) for w in common_words) >= offset + size:
+            # Only common words: rank by the title (enough title matches fill the page), count
+            # every listing that matches anywhere.
+            scoring = any_of([Term(title, w, boost=BOOSTS.get(title, 1.0)) for w in common_words])
+            counting, bonus_from = any_of([q for q, _, _ in built]), []
+        else:
+            scoring = counting = any_of([q for q, _, _ in built])
+            bonus_from = built
         # The all-words bonus (an And beside the Or) checks the words themselves, not their
         # expansions, and only the rarest words within ALL_WORDS_MAX_POSTINGS.
         coordinated, budget = [], ALL_WORDS_MAX_POSTINGS
-        for _, own, count in sorted((b for b in built if b[2]), key=lambda b: b[2]):
+        for _, own, count in sorted((b for b in bonus_from if b[2]), key=lambda b: b[2]):
             if count > budget:
                 break
             coordinated.append(own)
             budget -= count
         if len(coordinated) > 1:
-            query = Or([query, And(coordinated, boost=ALL_WORDS_BOOST)])
-        results = searcher.search(query, limit=offset + size)
-        total = self._count(searcher, version, query)
+            scoring = Or([scoring, And(coordinated, boost=ALL_WORDS_BOOST)])
+        results = searcher.search(scoring, limit=offset + size)
+        total = self._count(searcher, version, counting)
         make = SOURCES[kind]
         hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset:offset + size]]
         return total, hits
