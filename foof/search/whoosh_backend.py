@@ -151,6 +151,7 @@ class WhooshBackend(SearchBackend):
         self._writer = None
         self._writer_lock = threading.Lock()
         self._pool_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(IDLE_SEARCHERS)
         self._idle = {}
         # Answers and per-term document sets, valid while the index version is unchanged
         # (every commit makes a new version, so nothing stale is ever served).
@@ -334,6 +335,9 @@ class WhooshBackend(SearchBackend):
         deletions made in them (an updated document showed its old text).
         """
         current = self.current_dir()
+        # At most IDLE_SEARCHERS searches run at once: each open searcher maps the index
+        # files, and under the GIL more of them add memory, not speed.
+        self._slots.acquire()
         with self._pool_lock:
             idle = self._idle.setdefault(kind, [])
             while idle:
@@ -341,21 +345,29 @@ class WhooshBackend(SearchBackend):
                 if where == current and searcher.up_to_date():
                     return where, searcher
                 searcher.close()
-        ix = self._open(kind)
-        if ix is None:
-            if not self._warned_missing:
-                log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
-                self._warned_missing = True
-            return current, None
-        return current, ix.searcher(weighting=scoring.BM25F())
+        try:
+            ix = self._open(kind)
+            if ix is None:
+                self._slots.release()
+                if not self._warned_missing:
+                    log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
+                    self._warned_missing = True
+                return current, None
+            return current, ix.searcher(weighting=scoring.BM25F())
+        except BaseException:
+            self._slots.release()
+            raise
 
     def _give_back(self, kind, where, searcher):
-        with self._pool_lock:
-            idle = self._idle.setdefault(kind, [])
-            if len(idle) < IDLE_SEARCHERS:
-                idle.append((where, searcher))
-                return
-        searcher.close()
+        try:
+            with self._pool_lock:
+                idle = self._idle.setdefault(kind, [])
+                if len(idle) < IDLE_SEARCHERS:
+                    idle.append((where, searcher))
+                    return
+            searcher.close()
+        finally:
+            self._slots.release()
 
     def _cached(self, cache, key, make, limit):
         with self._pool_lock:
