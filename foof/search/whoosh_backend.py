@@ -27,6 +27,7 @@ from sqlalchemy import select
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import And, AndMaybe, Or, Term
 
@@ -57,7 +58,7 @@ IDLE_SEARCHERS = 2
 COMMON_MIN = 1000
 COMMON_RATIO = 0.02
 RESULTS = 2048
-TERM_SETS = 64
+TERM_SETS = 16
 
 
 def goods_schema():
@@ -177,7 +178,9 @@ class WhooshBackend(SearchBackend):
         path = self.current_dir()
         if path is None or not whoosh_index.exists_in(path, indexname=kind):
             return None
-        return whoosh_index.open_dir(path, indexname=kind)
+        # Without mmap: mapped index files count fully against the process's memory once
+        # touched; plain reads keep only what a search needs.
+        return FileStorage(path, supports_mmap=False).open_index(indexname=kind)
 
     # -- writing -----------------------------------------------------------------------
     def enqueue(self, kind, key):
