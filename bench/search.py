@@ -68,6 +68,7 @@ from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
 
 from foof import create_app, demo  # noqa: E402
 from foof.cli import create_schema  # noqa: E402
+from foof.seed import batches  # noqa: E402
 from foof.domain.search import find  # noqa: E402
 from foof.extensions import db  # noqa: E402
 from foof.models import Item, User  # noqa: E402
@@ -136,17 +137,6 @@ class Progress:
         if self.tty:
             sys.stderr.write("\n")
             sys.stderr.flush()
-
-
-def batches(rows, size):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def disk_mb(path):

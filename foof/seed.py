@@ -29,7 +29,7 @@ COLOURS = {1: (70, 130, 180), 2: (205, 92, 92), 3: (60, 179, 113), 4: (238, 130,
            5: (244, 164, 96), 6: (106, 90, 205), 7: (255, 165, 0), 8: (128, 128, 128)}
 
 
-def _batches(rows, size=BATCH):
+def batches(rows, size=BATCH):
     batch = []
     for row in rows:
         batch.append(row)
@@ -74,14 +74,14 @@ def seed_demo(users, items, messages, seed):
             "verified": int(rng.random() < 0.3), "score": rng.randint(5, 100), "info": DEFAULT_INFO,
         })
     with click.progressbar(length=users, label="users") as bar:
-        for batch in _batches(user_rows):
+        for batch in batches(user_rows):
             db.session.execute(insert(User), batch)
             db.session.commit()
             bar.update(len(batch))
     uuids = list(db.session.execute(select(User.uuid).order_by(User.uuid)).scalars())[-users:]
     rows = demo.listings(items, len(uuids), seed)
     with click.progressbar(length=items, label="items") as bar:
-        for batch in _batches(rows):
+        for batch in batches(rows):
             for row in batch:
                 row["uuid"] = uuids[row["uuid"] - 1]
             db.session.execute(insert(Item), batch)
@@ -117,7 +117,7 @@ def _favourites(rng, items, uuids):
     if not items:
         return
     pairs = {(rng.choice(uuids), rng.choice(items)[0]) for _ in range(len(items) // 2)}
-    for batch in _batches([{"uuid": u, "itemid": i} for u, i in sorted(pairs)]):
+    for batch in batches([{"uuid": u, "itemid": i} for u, i in sorted(pairs)]):
         db.session.execute(insert(Favourite), batch)
     db.session.commit()
 
@@ -151,7 +151,7 @@ def _messages(rng, items, uuids, count):
                      "data": str(itemid) if want else rng.choice(demo.CHAT_LINES),
                      "fetched": rng.random() < 0.8, "createdAt": moment, "updatedAt": moment})
     with click.progressbar(length=count, label="messages") as bar:
-        for batch in _batches(rows, 5000):
+        for batch in batches(rows, 5000):
             db.session.execute(insert(Chat), batch)
             db.session.commit()
             bar.update(len(batch))
