@@ -169,3 +169,28 @@ def test_many_threads_writing_lose_nothing(live_server, user):
             break
         time.sleep(0.1)
     assert status == 200 and total == 40
+
+
+def test_common_words_give_newest_first(app, client, user, monkeypatch):
+    """Words in a large share of the listings (at 100k: "九成新", "自提") are answered newest
+    first from cached document sets; here every word counts as common."""
+    from foof.search import whoosh_backend
+
+    monkeypatch.setattr(whoosh_backend, "COMMON_MIN", 0)
+    monkeypatch.setattr(whoosh_backend, "COMMON_RATIO", 0.0)
+    ids = [add(client, user[1], title) for title in ("九成新小米手环", "九成新华为手机", "全新罗技鼠标", "九成新台灯")]
+    add(client, user[1], "自行车", note="毕业清仓，九成新")
+    app.extensions["foof.search"].flush(10)
+    data = search(client, "九成新", size="3")
+    bike = str(ids[3] + 1)
+    assert data["hits"]["total"] == 4  # three titles and one note
+    assert [h["_id"] for h in data["hits"]["hits"]] == [bike, str(ids[3]), str(ids[1])]
+    assert all(h["_score"] > 0 for h in data["hits"]["hits"])
+    assert data["hits"]["max_score"] == max(h["_score"] for h in data["hits"]["hits"])
+    page2 = search(client, "九成新", size="3", **{"from": "3"})
+    assert [h["_id"] for h in page2["hits"]["hits"]] == [str(ids[0])]  # no repeats across pages
+    note_only = search(client, "毕业清仓")
+    assert [h["_source"]["title"] for h in note_only["hits"]["hits"]] == ["自行车"]
+    client.post("/item/delete", data={"token": user[1], "itemid": ids[3]})
+    app.extensions["foof.search"].flush(10)
+    assert [h["_id"] for h in search(client, "九成新", size="2")["hits"]["hits"]] == [bike, str(ids[1])]

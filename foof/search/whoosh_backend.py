@@ -13,6 +13,8 @@ take turns on the lock (the writer retries until it gets it), so no update is lo
 
 Reads: each thread keeps its searchers and refreshes them when the index changed.
 """
+import heapq
+from array import array
 import logging
 import os
 import queue
@@ -58,7 +60,7 @@ IDLE_SEARCHERS = 2
 COMMON_MIN = 1000
 COMMON_RATIO = 0.02
 RESULTS = 2048
-TERM_SETS = 16
+TERM_SETS = 256
 
 
 def goods_schema():
@@ -384,33 +386,66 @@ class WhooshBackend(SearchBackend):
                 cache.popitem(last=False)
         return value
 
-    def _count(self, searcher, version, query):
-        """Exact number of live documents matching ``query`` (a tree of Term/And/Or).
+    def _ids(self, searcher, version, query):
+        """Document numbers matching ``query`` (a tree of Term/And/Or), deletions included.
 
-        ``len(results)`` would run the whole query a second time through Whoosh's matchers,
-        stepping through every match in Python; sets of document numbers per term, cached
-        while the index does not change, count the same documents several times faster.
+        Sets of document numbers per term, cached while the index does not change, answer
+        counting and common-word queries several times faster than stepping Whoosh's
+        matchers through every match in Python.
         """
         reader = searcher.reader()
 
         def term_ids(field, text):
+            # Kept as a compact array (4 bytes a document, a tenth of a set's size), so many
+            # common terms stay cached; turning one into a set is cheap next to reading it.
             if (field, text) not in reader:
-                return frozenset()
-            return frozenset(reader.postings(field, text).all_ids())
+                return array("i")
+            return array("i", reader.postings(field, text).all_ids())
 
         def ids(q):
             if isinstance(q, Term):
                 key = (version, q.fieldname, q.text)
-                return self._cached(self._term_ids, key, lambda: term_ids(q.fieldname, q.text), TERM_SETS)
+                return frozenset(self._cached(self._term_ids, key, lambda: term_ids(q.fieldname, q.text), TERM_SETS))
             parts = sorted((ids(sub) for sub in q.subqueries), key=len)
             if isinstance(q, And):
                 return frozenset.intersection(*parts) if parts else frozenset()
             return frozenset().union(*parts)
 
-        matched = ids(query)
+        return ids(query)
+
+    def _count(self, searcher, version, query):
+        """Exact number of live documents matching ``query`` (``len(results)`` would run the
+        whole query a second time)."""
+        matched = self._ids(searcher, version, query)
+        reader = searcher.reader()
         if reader.has_deletions():
             return sum(1 for docnum in matched if not reader.is_deleted(docnum))
         return len(matched)
+
+    def _newest(self, searcher, version, fields, words, offset, size, make):
+        """Hits for a query of only very common words: the newest listings where one of
+        ``fields`` has one of them, each scored (BM25F, as elsewhere) for the page only.
+
+        For words this common the scores differ only by text length, and newest first is
+        what a buyer browsing "九成新" wants; it needs no pass over every match.
+        """
+        reader = searcher.reader()
+        sets = {(f, w): self._ids(searcher, version, Term(f, w)) for f in fields for w in words}
+        candidates = frozenset().union(*sets.values())
+        if reader.has_deletions():
+            candidates = (d for d in candidates if not reader.is_deleted(d))
+        hits = []
+        for docnum in heapq.nlargest(offset + size, candidates)[offset:]:
+            score = 0.0
+            for (field, word), members in sets.items():
+                if docnum in members:
+                    matcher = searcher.postings(field, word)
+                    matcher.skip_to(docnum)
+                    if matcher.is_active() and matcher.id() == docnum:
+                        score += matcher.score() * BOOSTS.get(field, 1.0)
+            stored = searcher.stored_fields(docnum)
+            hits.append((stored["id"], round(score, 6), make(stored)))
+        return hits
 
     def search(self, method, words, offset, size):
         kind = "goods" if method == "good" else "users"
@@ -480,11 +515,12 @@ class WhooshBackend(SearchBackend):
             required = any_of([q for q, _, _ in rare])
             optional = any_of([Term(title, w, boost=BOOSTS.get(title, 1.0)) for w in common_words])
             scoring, counting, bonus_from = AndMaybe(required, optional), required, rare
-        elif common_words and sum(searcher.doc_frequency(title, w) for w in common_words) >= offset + size:
-            # Only common words: rank by the title (enough title matches fill the page), count
-            # every listing that matches anywhere.
-            scoring = any_of([Term(title, w, boost=BOOSTS.get(title, 1.0)) for w in common_words])
-            counting, bonus_from = any_of([q for q, _, _ in built]), []
+        elif common_words:
+            # Only common words: the newest listings that have one of them anywhere (the
+            # same set on every page and in the total, so paging stays consistent).
+            counting = any_of([q for q, _, _ in built])
+            hits = self._newest(searcher, version, fields, common_words, offset, size, SOURCES[kind])
+            return self._count(searcher, version, counting), hits
         else:
             scoring = counting = any_of([q for q, _, _ in built])
             bonus_from = built
