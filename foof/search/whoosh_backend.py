@@ -422,30 +422,32 @@ class WhooshBackend(SearchBackend):
             return sum(1 for docnum in matched if not reader.is_deleted(docnum))
         return len(matched)
 
-    def _newest(self, searcher, version, fields, words, offset, size, make):
-        """Hits for a query of only very common words: the newest listings where one of
-        ``fields`` has one of them, each scored (BM25F, as elsewhere) for the page only.
+    def _newest(self, searcher, version, query, fields, words, offset, size, make):
+        """``(total, hits)`` for a query of only very common words: the newest listings
+        matching ``query`` (from the cached document sets that also give the total), each
+        scored (BM25F, as elsewhere) for the page only.
 
         For words this common the scores differ only by text length, and newest first is
         what a buyer browsing "九成新" wants; it needs no pass over every match.
         """
         reader = searcher.reader()
-        sets = {(f, w): self._ids(searcher, version, Term(f, w)) for f in fields for w in words}
-        candidates = frozenset().union(*sets.values())
+        matched = self._ids(searcher, version, query)
         if reader.has_deletions():
-            candidates = (d for d in candidates if not reader.is_deleted(d))
+            matched = [d for d in matched if not reader.is_deleted(d)]
         hits = []
-        for docnum in heapq.nlargest(offset + size, candidates)[offset:]:
+        for docnum in heapq.nlargest(offset + size, matched)[offset:]:
             score = 0.0
-            for (field, word), members in sets.items():
-                if docnum in members:
-                    matcher = searcher.postings(field, word)
+            for field in fields:
+                for word in words:
+                    matcher = searcher.postings(field, word) if (field, word) in reader else None
+                    if matcher is None:
+                        continue
                     matcher.skip_to(docnum)
                     if matcher.is_active() and matcher.id() == docnum:
                         score += matcher.score() * BOOSTS.get(field, 1.0)
             stored = searcher.stored_fields(docnum)
             hits.append((stored["id"], round(score, 6), make(stored)))
-        return hits
+        return len(matched), hits
 
     def search(self, method, words, offset, size):
         kind = "goods" if method == "good" else "users"
@@ -519,8 +521,7 @@ class WhooshBackend(SearchBackend):
             # Only common words: the newest listings that have one of them anywhere (the
             # same set on every page and in the total, so paging stays consistent).
             counting = any_of([q for q, _, _ in built])
-            hits = self._newest(searcher, version, fields, common_words, offset, size, SOURCES[kind])
-            return self._count(searcher, version, counting), hits
+            return self._newest(searcher, version, counting, fields, common_words, offset, size, SOURCES[kind])
         else:
             scoring = counting = any_of([q for q, _, _ in built])
             bonus_from = built
