@@ -434,19 +434,26 @@ class WhooshBackend(SearchBackend):
         matched = self._ids(searcher, version, query)
         if reader.has_deletions():
             matched = [d for d in matched if not reader.is_deleted(d)]
-        hits = []
-        for docnum in heapq.nlargest(offset + size, matched)[offset:]:
-            score = 0.0
-            for field in fields:
-                for word in words:
-                    matcher = searcher.postings(field, word) if (field, word) in reader else None
-                    if matcher is None:
-                        continue
-                    matcher.skip_to(docnum)
+        page = heapq.nlargest(offset + size, matched)[offset:]
+        scores = dict.fromkeys(page, 0.0)
+        # One forward walk per term over the page's documents in ascending order (a matcher
+        # per document re-walked the whole posting list each time).
+        for field in fields:
+            for word in words:
+                if (field, word) not in reader:
+                    continue
+                matcher = searcher.postings(field, word)
+                for docnum in sorted(page):
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < docnum:
+                        matcher.skip_to(docnum)
                     if matcher.is_active() and matcher.id() == docnum:
-                        score += matcher.score() * BOOSTS.get(field, 1.0)
+                        scores[docnum] += matcher.score() * BOOSTS.get(field, 1.0)
+        hits = []
+        for docnum in page:
             stored = searcher.stored_fields(docnum)
-            hits.append((stored["id"], round(score, 6), make(stored)))
+            hits.append((stored["id"], round(scores[docnum], 6), make(stored)))
         return len(matched), hits
 
     def search(self, method, words, offset, size):
