@@ -169,6 +169,16 @@ def profile_of(uuid):
     return profile
 
 
+def display_name(uuid):
+    """The name shown for a person to others (seller/buyer): the alias when one is set, else
+    the legacy username; None for a user who no longer exists."""
+    user = db.session.get(User, uuid)
+    if user is None:
+        return None
+    profile = db.session.get(UserProfile, uuid)
+    return profile.alias if profile is not None and profile.alias else user.username
+
+
 def _optional_text(value, limit=255):
     if value is None:
         return None

@@ -1,8 +1,7 @@
 """``/orders``: buy, my purchases and sales, pay id / express number, cancel or complete."""
 from flask import Blueprint, request
 
-from foof.domain import accounts, listings, orders
-from foof.domain.errors import UserNotFound
+from foof.domain import orders, profiles
 from foof.extensions import db
 from foof.models import Item
 from foof.rest import auth
@@ -11,22 +10,11 @@ from foof.rest.envelope import handled, long_id, moment, price, user_id
 bp = Blueprint("rest_orders", __name__)
 
 
-def _alias(uuid):
-    from foof.domain import profiles
-
-    try:
-        user = accounts.get(uuid)
-    except UserNotFound:
-        return None
-    profile = profiles.profile_of(uuid)
-    return profile.alias if profile.alias else user.username
-
-
 def order_entry(order):
     item = db.session.get(Item, order.itemid)
     return {
-        "id": long_id(order.id), "seller": user_id(order.seller), "sellerAlias": _alias(order.seller),
-        "buyer": user_id(order.buyer), "buyerAlias": _alias(order.buyer), "pid": long_id(order.itemid),
+        "id": long_id(order.id), "seller": user_id(order.seller), "sellerAlias": profiles.display_name(order.seller),
+        "buyer": user_id(order.buyer), "buyerAlias": profiles.display_name(order.buyer), "pid": long_id(order.itemid),
         "price": price(order.price), "transactionMode": order.transaction_mode, "payId": order.pay_id,
         "expressNumber": order.express_number, "state": order.state,
         "createTime": moment(order.created_at), "updateTime": moment(order.updated_at),
@@ -43,7 +31,7 @@ def create_or_update(key):
     if "type" in args and "number" in args:
         orders.set_number(user.uuid, key, args["type"], args["number"])
         return None
-    orders.create(user.uuid, listings.parse_id(key) if key.isdigit() else key, args.get("trans", "0"))
+    orders.create(user.uuid, key, args.get("trans", "0"))
     return None
 
 

@@ -24,7 +24,6 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import current_app
 from sqlalchemy import select
 from whoosh import index as whoosh_index
 from whoosh import scoring
