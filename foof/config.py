@@ -39,6 +39,7 @@ ENV_KEYS = {
     "FOOF_ECHO_VERIFY_CODE": _bool,
     "FOOF_PASSWORD_HASH_METHOD": str,
     "FOOF_LOG_LEVEL": str,
+    "FOOF_DB_POOL_SIZE": _INT,
     "FOOF_TRUST_PROXY": _INT,
     "FOOF_ALIPAY_APP_ID": str,
     "FOOF_ALIPAY_PRIVATE_KEY": str,
@@ -79,6 +80,8 @@ DEFAULTS = {
     # werkzeug's default (scrypt); tests set a cheap pbkdf2 to stay fast.
     "FOOF_PASSWORD_HASH_METHOD": "scrypt",
     "FOOF_LOG_LEVEL": "INFO",
+    # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
+    "FOOF_DB_POOL_SIZE": 12,
     # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted.
     "FOOF_TRUST_PROXY": 0,
     # Alipay app payments (/alipay). Without the app id and both keys /alipay/info answers 5002.

@@ -63,6 +63,9 @@ def js_date(value):
 
 def dumps(value):
     """``JSON.stringify(value)`` as koa sent it."""
+    exact = _BY_TYPE.get(type(value))  # one lookup for the usual types; subclasses below
+    if exact is not None:
+        return exact(value)
     if value is None or value is True or value is False:
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, str):
@@ -70,14 +73,48 @@ def dumps(value):
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return js_number(value) if math.isfinite(value) else "null"
+        return _float(value)
     if isinstance(value, datetime):
-        return '"' + js_date(value) + '"'
+        return _date(value)
     if isinstance(value, dict):
-        return "{" + ",".join(_string(str(k)) + ":" + dumps(v) for k, v in value.items()) + "}"
+        return _object(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
+        return _array(value)
     raise TypeError(f"cannot render {type(value).__name__}")
+
+
+def _float(value):
+    return js_number(value) if math.isfinite(value) else "null"
+
+
+def _date(value):
+    return '"' + js_date(value) + '"'
+
+
+_KEYS = {}  # rendered object keys; bounded, since echoed client keys are arbitrary
+
+
+def _key(name):
+    rendered = _KEYS.get(name)
+    if rendered is None:
+        rendered = _string(str(name))
+        if len(_KEYS) < 512:
+            _KEYS[name] = rendered
+    return rendered
+
+
+def _object(value):
+    return "{" + ",".join([_key(k) + ":" + dumps(v) for k, v in value.items()]) + "}"
+
+
+def _array(value):
+    return "[" + ",".join([dumps(v) for v in value]) + "]"
+
+
+_BY_TYPE = {
+    str: _string, int: int.__repr__, float: _float, bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null", dict: _object, list: _array, tuple: _array, datetime: _date,
+}
 
 
 def reply(value):

@@ -1,0 +1,156 @@
+"""Hot single-row reads on a per-thread connection, outside the pool and the ORM session.
+
+Every token route reads the caller's row, and GET /item, GET /user and the fetchnew poll are
+one indexed lookup each. Through a pooled SQLAlchemy ``Connection`` such a lookup cost
+~50 µs of Python plus the pool's lock, and under waitress's 8 threads every extra call that
+releases the GIL is a thread switch. Here each thread keeps one DB-API connection of its own
+(taken from the engine, so the same connect-time settings apply, then detached from the
+pool) in autocommit mode, so every statement sees the latest committed data and no snapshot
+or lock is held between requests. Statements are compiled once per dialect; rows come back
+with SQLAlchemy's own result processing for each column type.
+
+Only for reads of one row by bound parameters. A connection that fails is dropped and the
+read is tried once more on a fresh one (a restarted MariaDB); connections older than an hour
+are replaced (MySQL's ``wait_timeout``); ``engine.dispose()`` closes them all.
+"""
+import threading
+import time
+import weakref
+
+from sqlalchemy import event
+
+from foof.extensions import db
+
+RECYCLE_SECONDS = 3600
+
+
+class Record:
+    """A read-only row: attributes by column key, and ``_mapping`` like a Core row."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping):
+        self._mapping = mapping
+
+    def __getattr__(self, name):
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        return f"Record({self._mapping!r})"
+
+
+class _Prepared:
+    """A statement compiled for one dialect, with its column keys and result processors."""
+
+    def __init__(self, statement, dialect):
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = self.compiled.string
+        self.keys = [column.key for column in statement.selected_columns]
+        self.types = [column.type for column in statement.selected_columns]
+        self.processors = None  # from the first cursor description (DB-API type codes)
+
+    def arguments(self, params):
+        values = self.compiled.construct_params(params)
+        if self.compiled.positional:
+            return [values[name] for name in self.compiled.positiontup]
+        return values
+
+    def record(self, row, description, dialect):
+        if self.processors is None:
+            self.processors = [
+                kind.dialect_impl(dialect).result_processor(dialect, described[1])
+                for kind, described in zip(self.types, description)
+            ]
+        return Record({
+            key: process(value) if process is not None else value
+            for key, process, value in zip(self.keys, self.processors, row)
+        })
+
+
+class _Reader:
+    """The per-thread connections and prepared statements of one engine."""
+
+    def __init__(self, engine):
+        self.engine = weakref.ref(engine)  # the registry below is keyed weakly by the engine
+        self.dialect = engine.dialect
+        self.local = threading.local()
+        self.prepared = {}
+        self.opened = []  # every connection, so dispose() can close them
+        self.lock = threading.Lock()
+        event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
+
+    def _connection(self):
+        held = getattr(self.local, "held", None)
+        if held is not None and time.monotonic() - held[1] < RECYCLE_SECONDS:
+            return held[0], False
+        if held is not None:
+            self._drop(held[0])
+        fairy = self.engine().raw_connection()  # runs the engine's connect hooks (PRAGMAs)
+        fairy.detach()
+        connection = fairy.dbapi_connection
+        self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        self.local.held = (connection, time.monotonic())
+        with self.lock:
+            self.opened.append(connection)
+        return connection, True
+
+    def _drop(self, connection):
+        self.local.held = None
+        with self.lock:
+            if connection in self.opened:
+                self.opened.remove(connection)
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
+
+    def close_all(self):
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for connection in opened:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing on dispose, possibly from another thread
+                pass
+
+    def first(self, statement, params):
+        prepared = self.prepared.get(statement)
+        if prepared is None:
+            prepared = self.prepared[statement] = _Prepared(statement, self.dialect)
+        arguments = prepared.arguments(params)
+        while True:
+            connection, fresh = self._connection()
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(prepared.sql, arguments)
+                    row = cursor.fetchone()
+                    description = cursor.description
+                finally:
+                    cursor.close()
+            except self.dialect.loaded_dbapi.Error:
+                self._drop(connection)
+                if fresh:
+                    raise
+                continue  # a connection that went stale: once more on a new one
+            return None if row is None else prepared.record(row, description, self.dialect)
+
+
+_READERS = weakref.WeakKeyDictionary()
+_READERS_LOCK = threading.Lock()
+
+
+def first(statement, params):
+    """The first row of ``statement`` (built once, with bind parameters) as a :class:`Record`,
+    or None."""
+    engine = db.engine
+    reader = _READERS.get(engine)
+    if reader is None:
+        with _READERS_LOCK:
+            reader = _READERS.get(engine)
+            if reader is None:
+                reader = _READERS[engine] = _Reader(engine)
+    return reader.first(statement, params)

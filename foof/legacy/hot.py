@@ -1,0 +1,115 @@
+"""The three requests the mobile app makes most, answered without Flask's request cycle.
+
+``GET /item/<id>``, ``GET /user/<uuid>`` and ``POST /user/chat/fetchnew`` (the app polls it)
+are most of the traffic. Measured under waitress with 8 threads (``bench/http.py``), Flask's
+request/response cycle cost more than the work itself: building the request, two URL
+adapters, the session, hooks, the response object. This WSGI layer answers the *plain form*
+of those three requests itself, calling the same view functions (the undecorated ones) and
+the same renderer as the Flask routes.
+
+Anything else goes to Flask untouched, so the Flask route stays the one definition of every
+other case: another method, a query string, an id that is not a plain positive integer, a
+body that is not a small urlencoded or JSON object with a string ``token``, a refused token,
+any domain error (the route maps it; the reads are simply run again) or any exception. The
+answers are byte-for-byte the Flask route's (``tests/test_hot_path.py`` compares them).
+"""
+import io
+import json
+import logging
+import re
+import time
+from urllib.parse import parse_qsl
+
+from foof.legacy import render
+
+log = logging.getLogger(__name__)
+
+_PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id range
+_MAX_BODY = 4096  # a token form is ~200 bytes; anything bigger is left to Flask
+_HEADERS = "Content-Type", render.JSON_TYPE
+
+
+class HotPath:
+    """WSGI middleware in front of the legacy face (see the module docstring)."""
+
+    def __init__(self, app, wsgi_app):
+        from foof.domain import accounts
+        from foof.legacy import chat, item, user
+
+        self.app, self.next = app, wsgi_app
+        self.access = logging.getLogger("foof.access")
+        # (method, lower-cased literal segments) -> (rule for the access log, handler)
+        self.reads = {
+            "item": ("/item/<itemid>", item.query.__wrapped__),
+            "user": ("/user/<uuid>", user.public.__wrapped__),
+        }
+        self._fetchnew = chat.fetchnew.__wrapped__
+        self._owner = accounts.from_login_token
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        plan = self._plan(environ)
+        if plan is None:
+            return self.next(environ, start_response)
+        rule, handler, argument = plan
+        try:
+            with self.app.app_context():
+                value = handler(argument)
+            body = render.dumps(value).encode("utf-8")
+        except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
+            return self.next(environ, start_response)
+        start_response("200 OK", [_HEADERS, ("Content-Length", str(len(body)))])
+        if self.access.isEnabledFor(logging.INFO):
+            self.access.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"],
+                             rule, 200, (time.perf_counter() - started) * 1000)
+        return [body]
+
+    def _plan(self, environ):
+        """``(rule, handler, argument)`` for a request served here, else None."""
+        if environ.get("QUERY_STRING"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        parts = path.split("/")
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET" and len(parts) == 3 and parts[0] == "":
+            read = self.reads.get(parts[1].lower())
+            if read is not None and _PLAIN_ID.match(parts[2]):
+                return read[0], read[1], parts[2]
+            return None
+        if (method == "POST" and len(parts) == 4 and parts[0] == ""
+                and "/".join(parts[1:]).lower() == "user/chat/fetchnew"):
+            token = _body_token(environ)
+            if token is not None:
+                return "/user/chat/fetchnew", self._fetch, token
+        return None
+
+    def _fetch(self, token):
+        return self._fetchnew(self._owner(token))  # BadToken: Flask answers the 403
+
+
+def _body_token(environ):
+    """The ``token`` field of a small urlencoded or JSON body, or None (then Flask reads it:
+    the body is put back for it)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or int(length) > _MAX_BODY:
+        return None
+    ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if ctype not in ("application/x-www-form-urlencoded", "application/json"):
+        return None
+    body = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    if not body.isascii():
+        return None
+    if ctype == "application/json":
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            return None
+        token = fields.get("token") if isinstance(fields, dict) else None
+    else:
+        token = next((value for key, value in parse_qsl(body.decode("ascii"), keep_blank_values=True)
+                      if key == "token"), None)
+    return token if isinstance(token, str) and token else None
