@@ -58,11 +58,18 @@ def view(uuid):
     return found
 
 
+def token_uuid(token):
+    """The uuid a valid login token names (the account is not looked up), or :class:`BadToken`."""
+    try:
+        return _uuid(tokens.read_login_token(token))
+    except UserNotFound:
+        raise BadToken() from None
+
+
 def from_login_token(token):
     """The user (a read-only row) a login token speaks for; :class:`BadToken` for anything else."""
-    uuid = tokens.read_login_token(token)
     try:
-        return view(uuid)
+        return view(token_uuid(token))
     except UserNotFound:
         raise BadToken() from None
 

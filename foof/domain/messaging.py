@@ -7,8 +7,8 @@ the same transaction; a message is returned by exactly one fetchnew even when tw
 """
 from sqlalchemy import bindparam, delete, false, select, update
 
-from foof.domain import clock, reads
-from foof.domain.errors import Invalid, MessageNotFound, NotOwner, UserNotFound
+from foof.domain import accounts, clock, reads
+from foof.domain.errors import BadToken, Invalid, MessageNotFound, NotOwner, UserNotFound
 from foof.domain.listings import get as get_item
 from foof.domain.listings import parse_int, parse_text
 from foof.domain.tx import Conflict, atomic
@@ -67,11 +67,28 @@ def _mark(rows, exclusive):
 
 #: Is anything waiting? A plain indexed read (ix_chats_to_fetched), built once: the app
 #: polls fetchnew, and most polls find nothing, so they skip the locking transaction.
-_ANY_NEW = select(Chat.id).where(Chat.to == bindparam("to"), Chat.fetched == false()).limit(1)
+_WAITING = select(Chat.id).where(Chat.to == bindparam("to"), Chat.fetched == false()).limit(1)
+#: The same question with the account's existence (the token check) in one read.
+_POLL = select(
+    User.uuid,
+    select(Chat.id).where(Chat.to == User.uuid, Chat.fetched == false()).limit(1).scalar_subquery().label("waiting"),
+).where(User.uuid == bindparam("uuid"))
+
+
+def poll(token):
+    """:func:`fetch_new` for the owner of a login token; :class:`BadToken` when the token is
+    bad or its account is gone. When nothing is waiting (most polls) that is one read."""
+    uuid = accounts.token_uuid(token)
+    found = reads.first(_POLL, {"uuid": uuid})
+    if found is None:
+        raise BadToken()
+    if found.waiting is None:
+        return []
+    return fetch_new(uuid)
 
 
 def fetch_new(uuid):
-    if reads.first(_ANY_NEW, {"to": uuid}) is None:
+    if reads.first(_WAITING, {"to": uuid}) is None:
         return []  # a message committed after this read is fetched by the next poll
 
     def work():

@@ -21,7 +21,12 @@ def push(user):
 
 @route(bp, "/user/chat/fetchnew", auth=True)
 def fetchnew(user):
-    return {"status": "success", "data": [schemas.message(m) for m in messaging.fetch_new(user.uuid)]}
+    return new_messages(messaging.fetch_new(user.uuid))
+
+
+def new_messages(rows):
+    """The fetchnew reply (also built by the hot path, foof/legacy/hot.py)."""
+    return {"status": "success", "data": [schemas.message(m) for m in rows]}
 
 
 @route(bp, "/user/chat/fetchall", auth=True, errors={Invalid: INVALID})

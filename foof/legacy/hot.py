@@ -5,7 +5,8 @@ are most of the traffic. Measured under waitress with 8 threads (``bench/http.py
 request/response cycle cost more than the work itself: building the request, two URL
 adapters, the session, hooks, the response object. This WSGI layer answers the *plain form*
 of those three requests itself, calling the same view functions (the undecorated ones) and
-the same renderer as the Flask routes.
+the same renderer as the Flask routes (fetchnew: ``messaging.poll``, which checks the token's
+account and waiting messages in one read, and the route's reply builder).
 
 Anything else goes to Flask untouched, so the Flask route stays the one definition of every
 other case: another method, a query string, an id that is not a plain positive integer, a
@@ -33,7 +34,7 @@ class HotPath:
     """WSGI middleware in front of the legacy face (see the module docstring)."""
 
     def __init__(self, app, wsgi_app):
-        from foof.domain import accounts
+        from foof.domain import messaging
         from foof.legacy import chat, item, user
 
         self.app, self.next = app, wsgi_app
@@ -43,8 +44,8 @@ class HotPath:
             "item": ("/item/<itemid>", item.query.__wrapped__),
             "user": ("/user/<uuid>", user.public.__wrapped__),
         }
-        self._fetchnew = chat.fetchnew.__wrapped__
-        self._owner = accounts.from_login_token
+        self._reply = chat.new_messages
+        self._poll = messaging.poll
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -86,7 +87,8 @@ class HotPath:
         return None
 
     def _fetch(self, token):
-        return self._fetchnew(self._owner(token))  # BadToken: Flask answers the 403
+        # One read checks the account and waiting messages; BadToken: Flask answers the 403.
+        return self._reply(self._poll(token))
 
 
 def _body_token(environ):
