@@ -5,14 +5,13 @@
 import logging
 import os
 import secrets
-import time
 
-from flask import Flask, g, request
+from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from foof import cli, config, legacy, rest, search, senders
+from foof import accesslog, cli, config, legacy, rest, search, senders
 from foof.extensions import db, jwt
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +36,7 @@ def create_app(test_config=None):
     rest.init_app(app)
     legacy.init_app(app)
     cli.init_app(app)
-    _access_log(app)
+    accesslog.init_app(app)
     if app.config["FOOF_TRUST_PROXY"]:
         hops = app.config["FOOF_TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -131,23 +130,3 @@ class CookieSessionInterface(SecureCookieSessionInterface):
         if app.config["SESSION_COOKIE_NAME"] not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
-
-
-def _access_log(app):
-    """One readable line per request; the route pattern, never the path (tokens live there).
-    Not hooked in at all when the level hides it (FOOF_LOG_LEVEL=WARNING or above)."""
-    access = logging.getLogger("foof.access")
-    if not access.isEnabledFor(logging.INFO):
-        return
-
-    @app.before_request
-    def _start():
-        g._started = time.perf_counter()
-
-    @app.after_request
-    def _done(response):
-        rule = request.url_rule.rule if request.url_rule else "(no route)"
-        elapsed = (time.perf_counter() - g.get("_started", time.perf_counter())) * 1000
-        access.info("%s %s %s %s %.1fms", request.remote_addr, request.method, rule,
-                    response.status_code, elapsed)
-        return response

@@ -16,18 +16,15 @@ answers are byte-for-byte the Flask route's (``tests/test_hot_path.py`` compares
 """
 import io
 import json
-import logging
 import re
 import time
 from urllib.parse import parse_qsl
 
+from foof import accesslog
 from foof.legacy import render
-
-log = logging.getLogger(__name__)
 
 _PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id range
 _MAX_BODY = 4096  # a token form is ~200 bytes; anything bigger is left to Flask
-_HEADERS = "Content-Type", render.JSON_TYPE
 
 
 class HotPath:
@@ -38,8 +35,7 @@ class HotPath:
         from foof.legacy import chat, item, user
 
         self.app, self.next = app, wsgi_app
-        self.access = logging.getLogger("foof.access")
-        # (method, lower-cased literal segments) -> (rule for the access log, handler)
+        # GET /<first segment, lower-cased>/<id> -> (rule for the access log, view)
         self.reads = {
             "item": ("/item/<itemid>", item.query.__wrapped__),
             "user": ("/user/<uuid>", user.public.__wrapped__),
@@ -56,13 +52,12 @@ class HotPath:
         try:
             with self.app.app_context():
                 value = handler(argument)
-            body = render.dumps(value).encode("utf-8")
+            status, headers, body = render.wsgi_reply(value)
         except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
             return self.next(environ, start_response)
-        start_response("200 OK", [_HEADERS, ("Content-Length", str(len(body)))])
-        if self.access.isEnabledFor(logging.INFO):
-            self.access.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"],
-                             rule, 200, (time.perf_counter() - started) * 1000)
+        start_response(status, headers)
+        if accesslog.enabled():
+            accesslog.write(environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"], rule, 200, started)
         return [body]
 
     def _plan(self, environ):

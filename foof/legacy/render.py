@@ -122,6 +122,13 @@ def reply(value):
     return Response(dumps(value), status=200, content_type=JSON_TYPE)
 
 
+def wsgi_reply(value):
+    """:func:`reply` for a plain WSGI caller (the hot path): the same status, headers and
+    bytes as the Response that :func:`reply` builds."""
+    body = dumps(value).encode("utf-8")
+    return "200 OK", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))], body
+
+
 def text(status):
     """The plain-text replies (403 Forbidden, 404 Not Found, 413, 500)."""
     return Response(PHRASES[status], status=status, content_type=TEXT_TYPE)
