@@ -1,18 +1,15 @@
 """schemathesis against GET /openapi.json (issue 6): generated requests for every documented
 operation of the secondhand face, logged in via a legacy Bearer token, must never give a
 5xx, never leak a traceback or SQL, and never change a row when refused."""
-import hashlib
 import json
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import text
 
-from foof.extensions import db
+from tests.conftest import table_snapshot
 
 LEAKS = ("Traceback", "sqlalchemy", "SELECT ", "INSERT ", "UPDATE ", "pymysql", "sqlite3")
-TABLES = ("users", "items", "favourites", "chats", "orders", "user_profiles", "item_details")
 
 
 @pytest.fixture
@@ -36,16 +33,6 @@ def _operations():
     return [pytest.param(op.method.upper(), op.path, id=f"{op.method.upper()} {op.path}") for op in operations]
 
 
-def snapshot(app):
-    with app.app_context():
-        out = {}
-        for table in TABLES:
-            rows = db.session.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
-            out[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
-        db.session.rollback()
-        return out
-
-
 # schemathesis's own pytest integration does not work with pytest 9 yet, so each operation
 # becomes a Hypothesis strategy driven by a plain parametrized test (same generated cases).
 @pytest.mark.parametrize(("method", "path"), _operations())
@@ -59,7 +46,7 @@ def test_secondhand_api(app, world, method, path):
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def run(case):
-        before = snapshot(app)
+        before = table_snapshot(app)
         response = case.call(headers={"Authorization": f"Bearer {world['token']}"})
         assert response.status_code < 500, (method, path, response.status_code)
         body = response.text
@@ -73,6 +60,6 @@ def test_secondhand_api(app, world, method, path):
             if isinstance(envelope, dict) and "state" in envelope:
                 refused = refused or envelope["state"] != 200
         if refused:
-            assert snapshot(app) == before, (method, path, body[:200])
+            assert table_snapshot(app) == before, (method, path, body[:200])
 
     run()

@@ -84,12 +84,17 @@ def poll(token):
         raise BadToken()
     if found.waiting is None:
         return []
-    return fetch_new(uuid)
+    return _take_new(uuid)
 
 
 def fetch_new(uuid):
     if reads.first(_WAITING, {"to": uuid}) is None:
         return []  # a message committed after this read is fetched by the next poll
+    return _take_new(uuid)
+
+
+def _take_new(uuid):
+    """Lock, copy and mark every unfetched message to ``uuid`` in one transaction."""
 
     def work():
         rows = db.session.execute(
