@@ -8,7 +8,7 @@ app = create_app()
 
 
 def main():
-    from waitress import serve
+    from foof import serving
 
     host = os.environ.get("FOOF_HOST", "0.0.0.0")
     port = int(os.environ.get("FOOF_PORT", "4000"))
@@ -22,8 +22,7 @@ def main():
     waitress_log.propagate = False
     # waitress warns "Task queue depth is N" on every burst; a busy hour would flood the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    logging.getLogger("foof").info("serving on http://%s:%s with %s threads", host, port, threads)
-    serve(app, host=host, port=port, threads=threads, ident="foof")
+    serving.serve(app, host=host, port=port, threads=threads)
 
 
 if __name__ == "__main__":

@@ -75,16 +75,19 @@ _POLL = select(
 ).where(User.uuid == bindparam("uuid"))
 
 
-def poll(token):
+def poll(token, take=True):
     """:func:`fetch_new` for the owner of a login token; :class:`BadToken` when the token is
-    bad or its account is gone. When nothing is waiting (most polls) that is one read."""
+    bad or its account is gone. When nothing is waiting (most polls) that is one read.
+
+    With ``take=False`` nothing is ever written: when messages are waiting the answer is
+    None instead of the messages (the caller then polls again with ``take=True``)."""
     uuid = accounts.token_uuid(token)
     found = reads.first(_POLL, {"uuid": uuid})
     if found is None:
         raise BadToken()
     if found.waiting is None:
         return []
-    return _take_new(uuid)
+    return _take_new(uuid) if take else None
 
 
 def fetch_new(uuid):

@@ -13,7 +13,7 @@ def init_app(app):
     app.add_url_rule("/image/item/<path:name>", "media_item", _media("item"))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _crash)
-    app.wsgi_app = HotPath(app, PathNormaliser(app.wsgi_app, app.url_map))
+    app.wsgi_app = app.extensions["foof.hot_path"] = HotPath(app, PathNormaliser(app.wsgi_app, app.url_map))
 
 
 def _media(folder):

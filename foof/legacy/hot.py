@@ -7,6 +7,8 @@ adapters, the session, hooks, the response object. This WSGI layer answers the *
 of those three requests itself, calling the same view functions (the undecorated ones) and
 the same renderer as the Flask routes (fetchnew: ``messaging.poll``, which checks the token's
 account and waiting messages in one read, and the route's reply builder).
+:meth:`HotPath.answer` is the same work as a function of the environ that never writes, for
+``foof.serving`` to run on waitress's I/O thread.
 
 Anything else goes to Flask untouched, so the Flask route stays the one definition of every
 other case: another method, a query string, an id that is not a plain positive integer, a
@@ -27,6 +29,11 @@ _PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id rang
 _MAX_BODY = 4096  # a token form is ~200 bytes; anything bigger is left to Flask
 
 
+#: WSGI environ key of an answer computed before the request reached the app
+#: (``foof.serving`` answers on waitress's I/O thread and passes the answer along).
+ANSWER = "foof.answer"
+
+
 class HotPath:
     """WSGI middleware in front of the legacy face (see the module docstring)."""
 
@@ -35,30 +42,43 @@ class HotPath:
         from foof.legacy import chat, item, user
 
         self.app, self.next = app, wsgi_app
-        # GET /<first segment, lower-cased>/<id> -> (rule for the access log, view)
+        item_view, user_view = item.query.__wrapped__, user.public.__wrapped__
+        # GET /<first segment, lower-cased>/<id> -> (rule for the access log, handler)
         self.reads = {
-            "item": ("/item/<itemid>", item.query.__wrapped__),
-            "user": ("/user/<uuid>", user.public.__wrapped__),
+            "item": ("/item/<itemid>", lambda itemid, _take: item_view(itemid)),
+            "user": ("/user/<uuid>", lambda uuid, _take: user_view(uuid)),
         }
         self._reply = chat.new_messages
         self._poll = messaging.poll
 
     def __call__(self, environ, start_response):
-        started = time.perf_counter()
-        plan = self._plan(environ)
-        if plan is None:
+        answer = environ.pop(ANSWER, None) or self.answer(environ)
+        if answer is None:
             return self.next(environ, start_response)
-        rule, handler, argument = plan
-        try:
-            with self.app.app_context():
-                value = handler(argument)
-            status, headers, body = render.wsgi_reply(value)
-        except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
-            return self.next(environ, start_response)
+        status, headers, body, rule, started = answer
         start_response(status, headers)
         if accesslog.enabled():
             accesslog.write(environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"], rule, 200, started)
         return [body]
+
+    def answer(self, environ, take=True):
+        """``(status, headers, body, rule, started)`` for a request answered here, else None
+        (Flask's route answers it). With ``take=False`` nothing is written: a fetchnew poll
+        that finds messages waiting is declined instead of taking them."""
+        started = time.perf_counter()
+        plan = self._plan(environ)
+        if plan is None:
+            return None
+        rule, handler, argument = plan
+        try:
+            with self.app.app_context():
+                value = handler(argument, take)
+            if value is None:
+                return None
+            status, headers, body = render.wsgi_reply(value)
+        except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
+            return None
+        return status, headers, body, rule, started
 
     def _plan(self, environ):
         """``(rule, handler, argument)`` for a request served here, else None."""
@@ -81,9 +101,10 @@ class HotPath:
                 return "/user/chat/fetchnew", self._fetch, token
         return None
 
-    def _fetch(self, token):
+    def _fetch(self, token, take):
         # One read checks the account and waiting messages; BadToken: Flask answers the 403.
-        return self._reply(self._poll(token))
+        shown = self._poll(token, take)
+        return None if shown is None else self._reply(shown)
 
 
 def _body_token(environ):

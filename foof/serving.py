@@ -1,0 +1,144 @@
+"""Serving the app with waitress, the hot reads answered on waitress's I/O thread (SQLite).
+
+waitress reads and parses every request on one I/O thread and hands it to a worker thread
+through a queue; the worker runs the app and hands the reply back to the I/O thread. Measured
+with ``bench/http.py`` on SQLite, those handoffs — and the GIL passing between nine threads
+at every ``sqlite3`` call, each of which releases it — cost far more than the read itself:
+~1 ms of wall time per request under load for ~60 µs of work.
+
+So when the database is SQLite (a local file: a read in WAL mode never waits for a writer or
+the network), the requests :class:`foof.legacy.hot.HotPath` answers — the plain forms of
+``GET /item/<id>``, ``GET /user/<uuid>`` and a ``fetchnew`` poll that finds nothing waiting —
+are answered on the I/O thread as soon as they are parsed, through :meth:`HotPath.answer`
+with ``take=False`` (never a write). The reply still goes through waitress's own task, so its
+status line, headers and connection handling are the same as for any request. Everything
+else, including a hot request the answer declines (an unknown id, a bad token, messages
+waiting), goes to the worker threads as before. MySQL/MariaDB reads are a network round trip,
+during which the I/O thread would serve nobody, so there the workers answer everything.
+
+This uses two hooks of waitress (3.x): the server's ``channel_class`` attribute and the
+``_dispatcher`` argument of ``create_server``. If they change, :func:`serve` logs a warning
+and serves the plain way; ``tests/test_serving.py`` runs a real server through them.
+``FOOF_INLINE_READS=0`` turns the I/O-thread answers off.
+"""
+import logging
+import threading
+
+log = logging.getLogger("foof.serving")
+
+
+def _inline_classes():
+    from waitress.channel import HTTPChannel
+    from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+    class Channel(HTTPChannel):
+        # Both only ever touched by the I/O thread, except _prepared (see task_class).
+        _reading = None  # the I/O thread's ident while it reads this channel
+        _answer_now = False
+        _prepared = None
+
+        def task_class(self, channel, request):
+            # waitress calls ``self.task_class(self, request)``: hand over the task whose
+            # environ was built (and maybe answered) on the I/O thread, else a fresh one.
+            task, self._prepared = self._prepared, None
+            if task is not None and task.request is request:
+                return task
+            return WSGITask(channel, request)
+
+        def handle_read(self):
+            self._reading = threading.get_ident()
+            try:
+                super().handle_read()
+            finally:
+                self._reading = None
+            # A request answered by the dispatcher: send it now, in this thread. service()
+            # queues the next pipelined request itself (in order), maybe answered here too.
+            while self._answer_now:
+                self._answer_now = False
+                self.service()
+
+    class Dispatcher(ThreadedTaskDispatcher):
+        def __init__(self, hot_path):
+            super().__init__()
+            self.hot_path = hot_path
+            self.answered = 0  # requests answered on the I/O thread (tests, diagnostics)
+
+        def add_task(self, channel):
+            if (getattr(channel, "_reading", None) == threading.get_ident()
+                    and len(channel.requests) == 1 and not channel.total_outbufs_len):
+                try:
+                    if self._answer(channel):
+                        return
+                except Exception:  # noqa: BLE001 - a worker serves it the usual way
+                    log.exception("answering on the I/O thread failed; a worker serves the request")
+            super().add_task(channel)
+
+        def _answer(self, channel):
+            request = channel.requests[0]
+            if request.error or request.command not in ("GET", "POST") or request.query:
+                return False
+            task = WSGITask(channel, request)
+            environ = task.get_environment()
+            answer = self.hot_path.answer(environ, take=False)
+            # The environ is kept either way: answer() may have read the body already.
+            channel._prepared = task
+            if answer is None:
+                return False
+            from foof.legacy.hot import ANSWER
+
+            environ[ANSWER] = answer
+            channel._answer_now = True
+            self.answered += 1
+            return True
+
+    return Channel, Dispatcher
+
+
+def inline_wanted(app):
+    """Whether hot reads are answered on the I/O thread: SQLite and not turned off."""
+    from foof.extensions import db
+
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    return bool(app.config.get("FOOF_INLINE_READS", True)) and dialect == "sqlite"
+
+
+def create_server(app, host, port, threads, inline=None):
+    """A waitress server for ``app``, listening but not yet serving (``server.run()``);
+    ``server.foof_inline`` says whether hot reads are answered on the I/O thread."""
+    import waitress.server
+
+    if inline is None:
+        inline = inline_wanted(app)
+    hot_path = app.extensions.get("foof.hot_path")
+    options = {"host": host, "port": port, "threads": threads, "ident": "foof"}
+    if inline and hot_path is not None:
+        try:
+            channel_class, dispatcher_class = _inline_classes()
+            base = waitress.server.BaseWSGIServer
+            if not hasattr(base, "channel_class"):
+                raise AttributeError("waitress servers have no channel_class")
+        except (ImportError, AttributeError) as exc:
+            log.warning("this waitress cannot answer hot reads on its I/O thread (%s); serving the plain way", exc)
+        else:
+            dispatcher = dispatcher_class(hot_path)
+            dispatcher.set_thread_count(threads)
+            server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
+            # One listening server, or several (a host name with IPv4 and IPv6 addresses).
+            listeners = [server] if isinstance(server, base) else [
+                each for each in server.map.values() if isinstance(each, base)]
+            for listener in listeners:
+                listener.channel_class = channel_class
+            server.foof_inline = True
+            return server
+    server = waitress.server.create_server(app, **options)
+    server.foof_inline = False
+    return server
+
+
+def serve(app, host, port, threads):
+    """Serve ``app`` with waitress until interrupted (``python wsgi.py``)."""
+    server = create_server(app, host, port, threads)
+    log.info("serving on http://%s:%s with %s threads%s", host, port, threads,
+             "; hot reads answered on the I/O thread" if server.foof_inline else "")
+    server.run()
