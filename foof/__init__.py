@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from foof import accesslog, cli, config, legacy, rest, search, senders
+from foof import accesslog, cli, config, legacy, rest, search, senders, serving
 from foof.extensions import db, jwt
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +60,7 @@ def _load_config(app, test_config):
     url = cfg["FOOF_DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "foof.db")
     cfg["FOOF_DATABASE_URL"] = url
     cfg["SQLALCHEMY_DATABASE_URI"] = url
+    cfg["FOOF_INLINE_READS"] = serving.inline_choice(cfg["FOOF_INLINE_READS"])
     # A pooled connection for every waitress thread (plus the index writer and slack): with
     # SQLAlchemy's default of 5, threads 6-8 opened and closed a connection per request.
     options = {"pool_size": int(cfg["FOOF_DB_POOL_SIZE"]), "max_overflow": 10}

@@ -40,7 +40,7 @@ ENV_KEYS = {
     "FOOF_PASSWORD_HASH_METHOD": str,
     "FOOF_LOG_LEVEL": str,
     "FOOF_DB_POOL_SIZE": _INT,
-    "FOOF_INLINE_READS": _bool,
+    "FOOF_INLINE_READS": str,
     "FOOF_TRUST_PROXY": _INT,
     "FOOF_ALIPAY_APP_ID": str,
     "FOOF_ALIPAY_PRIVATE_KEY": str,
@@ -83,8 +83,9 @@ DEFAULTS = {
     "FOOF_LOG_LEVEL": "INFO",
     # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
     "FOOF_DB_POOL_SIZE": 12,
-    # SQLite only: answer the hot reads on waitress's I/O thread (foof/serving.py).
-    "FOOF_INLINE_READS": True,
+    # Answer the hot reads on waitress's I/O thread (foof/serving.py): "auto" (SQLite only),
+    # "always" (MySQL too) or "off".
+    "FOOF_INLINE_READS": "auto",
     # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted.
     "FOOF_TRUST_PROXY": 0,
     # Alipay app payments (/alipay). Without the app id and both keys /alipay/info answers 5002.

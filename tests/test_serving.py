@@ -47,9 +47,12 @@ class Live:
             conn.close()
 
     def stop(self):
+        # Everything is closed by the loop's own thread (a trigger thunk), so the loop never
+        # selects on a closed socket; the loop then ends with an empty map.
         self.server.task_dispatcher.shutdown(timeout=5)
-        waitress.server.wasyncore.close_all(self.server._map)
+        self.server.trigger.pull_trigger(lambda: waitress.server.wasyncore.close_all(self.server._map))
         self.thread.join(10)
+        assert not self.thread.is_alive()
 
 
 @pytest.fixture
@@ -144,12 +147,16 @@ def test_pipelined_requests_are_answered_in_order(app, live, people):
     assert server.answered >= 1
 
 
-def test_inline_is_for_sqlite_unless_turned_off(app, config):
+def test_inline_is_for_sqlite_unless_chosen_otherwise(app, config):
     from foof import create_app
 
     on_sqlite = config["FOOF_DATABASE_URL"].startswith("sqlite")
+    assert app.config["FOOF_INLINE_READS"] == "auto"
     assert serving.inline_wanted(app) is on_sqlite
-    assert serving.inline_wanted(create_app(dict(config, FOOF_INLINE_READS=False))) is False
+    for value, wanted in (("always", True), ("OFF", False), ("0", False), (True, True), ("auto", on_sqlite)):
+        assert serving.inline_wanted(create_app(dict(config, FOOF_INLINE_READS=value))) is wanted
+    with pytest.raises(ValueError, match="FOOF_INLINE_READS must be one of auto, always, off"):
+        create_app(dict(config, FOOF_INLINE_READS="sometimes"))
 
 
 def test_default_server_matches_the_database(app, live, people):
