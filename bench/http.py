@@ -119,6 +119,45 @@ def cpu_steal(before=None):
     return spent[7] / sum(spent) if len(spent) > 7 and sum(spent) else None
 
 
+IN_PROCESS = r'''
+import io, json, sys, threading, time
+from foof import create_app
+app = create_app()
+hot = app.extensions["foof.hot_path"]
+method, path, body, seconds = sys.argv[1], sys.argv[2], sys.argv[3].encode(), float(sys.argv[4])
+
+def answer():
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": "application/x-www-form-urlencoded", "wsgi.input": io.BytesIO(body)}
+    if hot.answer(environ, take=False) is None:
+        raise SystemExit(f"{method} {path} was not answered by the hot path")
+
+def rate(threads):
+    counts, stop = [0] * threads, time.monotonic() + seconds
+    def work(slot):
+        while time.monotonic() < stop:
+            answer()
+            counts[slot] += 1
+    workers = [threading.Thread(target=work, args=(slot,)) for slot in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / seconds
+
+answer()
+print(json.dumps({"one": rate(1), "eight": rate(8)}))
+'''
+
+
+def in_process(env, method, path, body, seconds):
+    """Requests/s of the hot path's answer called directly (the database read and rendering,
+    no HTTP), from 1 and from 8 threads."""
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS, method, path, body or "", str(seconds)], env=env,
+                         cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 # -- load generators ---------------------------------------------------------------------------
 WRK_SCRIPT = r'''
 wrk.method = "%(method)s"
@@ -268,6 +307,12 @@ def main():
         steal = cpu_steal(steal_before)
         if steal is not None:
             print(f"{'CPU stolen by the host':26} {steal:7.1%} of the run (a shared VM: figures drift with it)")
+        print("without HTTP: the same answers computed in one process, the service's own work (database read\n"
+              "and rendering), as a bound on what any server in front could reach:")
+        for name, method, path, body, targeted in routes:
+            if targeted:
+                direct = in_process(env, method, path, body, args.seconds)
+                print(f"{name:26} {direct['one']:7.0f} /s from 1 thread, {direct['eight']:7.0f} /s from 8 threads")
         peak = rss_peak_mb(service.pid)
         print(f"{'service peak RSS':26} {peak:7.0f} MB  target ≤ {TARGET_RSS_MB} MB: {'PASS' if peak <= TARGET_RSS_MB else 'MISS'}")
     finally:

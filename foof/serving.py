@@ -81,9 +81,10 @@ def _inline_classes():
                 return False
             task = WSGITask(channel, request)
             environ = task.get_environment()
-            answer = self.hot_path.answer(environ, take=False)
-            # The environ is kept either way: answer() may have read the body already.
+            # The task and its environ serve the request either way: answer() may read the
+            # body (and puts it back in the environ for the app).
             channel._prepared = task
+            answer = self.hot_path.answer(environ, take=False)
             if answer is None:
                 return False
             from foof.legacy.hot import ANSWER

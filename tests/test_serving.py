@@ -123,6 +123,14 @@ def test_waiting_messages_are_taken_by_a_worker_exactly_once(app, live, people):
     # The next poll finds nothing and is answered on the I/O thread.
     assert server.request("POST", "/user/chat/fetchnew", body, FORM)[2] == b'{"status":"success","data":[]}'
     assert server.answered == 1
+    # A JSON body read on the I/O thread reaches the worker too.
+    with app.app_context():
+        third = messaging.push(people["seller"], people["buyer"], 1, "JSON 也行")
+    status, _, reply = server.request("POST", "/User/Chat/FetchNew/", json.dumps({"token": people["token"]}),
+                                      {"Content-Type": "application/json"})
+    assert status == 200
+    assert [m["id"] for m in json.loads(reply)["data"]] == [third]
+    assert server.answered == 1
 
 
 def test_pipelined_requests_are_answered_in_order(app, live, people):
