@@ -7,6 +7,7 @@ import os
 import secrets
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +18,17 @@ from foof.extensions import db, jwt
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply for the parser is invalid JSON (the
+    ValueError every body reader answers as a bad request), not a RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def create_app(test_config=None):
     test_config = dict(test_config or {})
     instance_path = _absolute(
@@ -25,6 +37,7 @@ def create_app(test_config=None):
     os.makedirs(instance_path, exist_ok=True)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 static_folder=None)
+    app.json = JSONProvider(app)
     _load_config(app, test_config)
     app.session_interface = CookieSessionInterface()
     _configure_logging(app)

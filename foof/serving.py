@@ -6,8 +6,9 @@ with ``bench/http.py`` on SQLite, those handoffs — and the GIL passing between
 at every ``sqlite3`` call, each of which releases it — cost far more than the read itself:
 ~1 ms of wall time per request under load for ~60 µs of work.
 
-So when the database is SQLite (a local file: a read in WAL mode never waits for a writer or
-the network), the requests :class:`foof.legacy.hot.HotPath` answers — the plain forms of
+So when the database is SQLite (a local file: a read in WAL mode waits neither for the network
+nor for a writer — only, rarely, for a recovery after a crash, bounded by the busy timeout),
+the requests :class:`foof.legacy.hot.HotPath` answers — the plain forms of
 ``GET /item/<id>``, ``GET /user/<uuid>`` and a ``fetchnew`` poll that finds nothing waiting —
 are answered on the I/O thread as soon as they are parsed, through :meth:`HotPath.answer`
 with ``take=False`` (never a write). The reply still goes through waitress's own task, so its
@@ -54,8 +55,8 @@ def _inline_classes():
             finally:
                 self._reading = None
             # A request answered by the dispatcher: send it now, in this thread. service()
-            # queues the next pipelined request itself (in order), maybe answered here too.
-            while self._answer_now:
+            # hands the next pipelined request (if any) to a worker itself, in order.
+            if self._answer_now:
                 self._answer_now = False
                 self.service()
 
@@ -141,8 +142,8 @@ def create_server(app, host, port, threads, inline=None):
             log.warning("this waitress cannot answer hot reads on its I/O thread (%s); serving the plain way", exc)
         else:
             dispatcher = dispatcher_class(hot_path)
-            dispatcher.set_thread_count(threads)
             server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
+            dispatcher.set_thread_count(threads)  # once listening: no threads left on a bind error
             # One listening server, or several (a host name with IPv4 and IPv6 addresses).
             listeners = [server] if isinstance(server, base) else [
                 each for each in server.map.values() if isinstance(each, base)]

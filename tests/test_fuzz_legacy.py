@@ -104,3 +104,29 @@ def test_fuzz_route(app, client, world, route, spec):
     assert not any(leak in text_body for leak in LEAKS), text_body[:300]
     if refused(reply):
         assert table_snapshot(app) == before, (route, text_body[:200])
+
+
+NESTED = ["[" * 50_000, '{"a":' * 50_000, '{"token":' + "[" * 50_000]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_json_nested_beyond_the_parser_is_refused_not_a_500(app, client, world, route):
+    """Found in review: json.loads raises RecursionError, not ValueError, past ~1,000 levels."""
+    before = table_snapshot(app)
+    for body in NESTED:
+        reply = client.post(route, data=body, content_type="application/json")
+        assert reply.status_code in (200, 403), (route, reply.status_code, reply.data[:200])
+        assert not any(leak in reply.get_data(as_text=True) for leak in LEAKS)
+    assert table_snapshot(app) == before
+
+
+def test_rest_json_nested_beyond_the_parser_is_refused_not_a_500(app, client, world):
+    rules = [r for r in app.url_map.iter_rules()
+             if r.rule.startswith(("/users", "/products", "/orders", "/alipay")) and "<" not in r.rule
+             and {"POST", "PUT"} & r.methods]
+    assert rules
+    for rule in rules:
+        method = "POST" if "POST" in rule.methods else "PUT"
+        for body in NESTED:
+            reply = client.open(rule.rule, method=method, data=body, content_type="application/json")
+            assert reply.status_code < 500, (rule.rule, reply.status_code, reply.data[:200])

@@ -124,7 +124,7 @@ def _body_token(environ):
     if ctype == "application/json":
         try:
             fields = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             return None
         token = fields.get("token") if isinstance(fields, dict) else None
     else:
