@@ -10,8 +10,12 @@ import os
 _INT = int
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def _bool(text):
-    return str(text).strip().lower() in {"1", "true", "yes", "on"}
+    return str(text).strip().lower() in TRUE_WORDS
 
 
 ENV_KEYS = {

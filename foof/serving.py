@@ -24,78 +24,85 @@ and serves the plain way; ``tests/test_serving.py`` runs a real server through t
 +30–50 % on the three reads there, but a stalled database then stalls every connection, not
 just the requests that read it) or ``off``.
 """
+import inspect
 import logging
 import threading
+
+import waitress.server
+from waitress.channel import HTTPChannel
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from foof import config
+from foof.legacy.hot import ANSWER
 
 log = logging.getLogger("foof.serving")
 
 
-def _inline_classes():
-    from waitress.channel import HTTPChannel
-    from waitress.task import ThreadedTaskDispatcher, WSGITask
+class Channel(HTTPChannel):
+    # Only ever touched by the I/O thread, except _prepared (see task_class).
+    _reading = None  # the I/O thread's ident while it reads this channel
+    _answer_now = False
+    _prepared = None
 
-    class Channel(HTTPChannel):
-        # Both only ever touched by the I/O thread, except _prepared (see task_class).
-        _reading = None  # the I/O thread's ident while it reads this channel
-        _answer_now = False
-        _prepared = None
+    def task_class(self, channel, request):
+        # waitress calls ``self.task_class(self, request)``: hand over the task whose
+        # environ was built (and maybe answered) on the I/O thread, else a fresh one.
+        task, self._prepared = self._prepared, None
+        if task is not None and task.request is request:
+            return task
+        return WSGITask(channel, request)
 
-        def task_class(self, channel, request):
-            # waitress calls ``self.task_class(self, request)``: hand over the task whose
-            # environ was built (and maybe answered) on the I/O thread, else a fresh one.
-            task, self._prepared = self._prepared, None
-            if task is not None and task.request is request:
-                return task
-            return WSGITask(channel, request)
+    def handle_read(self):
+        self._reading = threading.get_ident()
+        try:
+            super().handle_read()
+        finally:
+            self._reading = None
+        # A request answered by the dispatcher: send it now, in this thread. service()
+        # hands the next pipelined request (if any) to a worker itself, in order.
+        if self._answer_now:
+            self._answer_now = False
+            self.service()
 
-        def handle_read(self):
-            self._reading = threading.get_ident()
+
+class Dispatcher(ThreadedTaskDispatcher):
+    def __init__(self, hot_path):
+        super().__init__()
+        self.hot_path = hot_path
+        self.answered = 0  # requests answered on the I/O thread (tests, diagnostics)
+
+    def add_task(self, channel):
+        if (getattr(channel, "_reading", None) == threading.get_ident()
+                and len(channel.requests) == 1 and not channel.total_outbufs_len):
             try:
-                super().handle_read()
-            finally:
-                self._reading = None
-            # A request answered by the dispatcher: send it now, in this thread. service()
-            # hands the next pipelined request (if any) to a worker itself, in order.
-            if self._answer_now:
-                self._answer_now = False
-                self.service()
+                if self._answer(channel):
+                    return
+            except Exception:  # noqa: BLE001 - a worker serves it the usual way
+                log.exception("answering on the I/O thread failed; a worker serves the request")
+        super().add_task(channel)
 
-    class Dispatcher(ThreadedTaskDispatcher):
-        def __init__(self, hot_path):
-            super().__init__()
-            self.hot_path = hot_path
-            self.answered = 0  # requests answered on the I/O thread (tests, diagnostics)
+    def _answer(self, channel):
+        request = channel.requests[0]
+        if request.error or request.command not in ("GET", "POST") or request.query:
+            return False
+        task = WSGITask(channel, request)
+        environ = task.get_environment()
+        # The task and its environ serve the request either way: answer() may read the
+        # body (and puts it back in the environ for the app).
+        channel._prepared = task
+        answer = self.hot_path.answer(environ, take=False)
+        if answer is None:
+            return False
+        environ[ANSWER] = answer
+        channel._answer_now = True
+        self.answered += 1
+        return True
 
-        def add_task(self, channel):
-            if (getattr(channel, "_reading", None) == threading.get_ident()
-                    and len(channel.requests) == 1 and not channel.total_outbufs_len):
-                try:
-                    if self._answer(channel):
-                        return
-                except Exception:  # noqa: BLE001 - a worker serves it the usual way
-                    log.exception("answering on the I/O thread failed; a worker serves the request")
-            super().add_task(channel)
 
-        def _answer(self, channel):
-            request = channel.requests[0]
-            if request.error or request.command not in ("GET", "POST") or request.query:
-                return False
-            task = WSGITask(channel, request)
-            environ = task.get_environment()
-            # The task and its environ serve the request either way: answer() may read the
-            # body (and puts it back in the environ for the app).
-            channel._prepared = task
-            answer = self.hot_path.answer(environ, take=False)
-            if answer is None:
-                return False
-            from foof.legacy.hot import ANSWER
-
-            environ[ANSWER] = answer
-            channel._answer_now = True
-            self.answered += 1
-            return True
-
-    return Channel, Dispatcher
+def _hooks_present():
+    """waitress's two hooks used here: the servers' channel class and the dispatcher shim."""
+    return (hasattr(waitress.server.BaseWSGIServer, "channel_class")
+            and "_dispatcher" in inspect.signature(waitress.server.create_server).parameters)
 
 
 INLINE_CHOICES = ("auto", "always", "off")
@@ -105,8 +112,10 @@ def inline_choice(value):
     """``FOOF_INLINE_READS`` normalised to one of :data:`INLINE_CHOICES` (true/false
     spellings mean "always"/"off"); ValueError names the choices."""
     text = str(value).strip().lower()
-    text = {"1": "always", "true": "always", "yes": "always", "on": "always",
-            "0": "off", "false": "off", "no": "off"}.get(text, text)
+    if text in config.TRUE_WORDS:
+        text = "always"
+    elif text in config.FALSE_WORDS:
+        text = "off"
     if text not in INLINE_CHOICES:
         raise ValueError(f"FOOF_INLINE_READS must be one of {', '.join(INLINE_CHOICES)}, not {value!r}")
     return text
@@ -126,31 +135,25 @@ def inline_wanted(app):
 def create_server(app, host, port, threads, inline=None):
     """A waitress server for ``app``, listening but not yet serving (``server.run()``);
     ``server.foof_inline`` says whether hot reads are answered on the I/O thread."""
-    import waitress.server
-
     if inline is None:
         inline = inline_wanted(app)
     hot_path = app.extensions.get("foof.hot_path")
     options = {"host": host, "port": port, "threads": threads, "ident": "foof"}
+    if inline and hot_path is not None and not _hooks_present():
+        log.warning("this waitress cannot answer hot reads on its I/O thread; serving the plain way")
+        inline = False
     if inline and hot_path is not None:
-        try:
-            channel_class, dispatcher_class = _inline_classes()
-            base = waitress.server.BaseWSGIServer
-            if not hasattr(base, "channel_class"):
-                raise AttributeError("waitress servers have no channel_class")
-        except (ImportError, AttributeError) as exc:
-            log.warning("this waitress cannot answer hot reads on its I/O thread (%s); serving the plain way", exc)
-        else:
-            dispatcher = dispatcher_class(hot_path)
-            server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
-            dispatcher.set_thread_count(threads)  # once listening: no threads left on a bind error
-            # One listening server, or several (a host name with IPv4 and IPv6 addresses).
-            listeners = [server] if isinstance(server, base) else [
-                each for each in server.map.values() if isinstance(each, base)]
-            for listener in listeners:
-                listener.channel_class = channel_class
-            server.foof_inline = True
-            return server
+        dispatcher = Dispatcher(hot_path)
+        server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
+        dispatcher.set_thread_count(threads)  # once listening: no threads left on a bind error
+        # One listening server, or several (a host name with IPv4 and IPv6 addresses).
+        base = waitress.server.BaseWSGIServer
+        listeners = [server] if isinstance(server, base) else [
+            each for each in server.map.values() if isinstance(each, base)]
+        for listener in listeners:
+            listener.channel_class = Channel
+        server.foof_inline = True
+        return server
     server = waitress.server.create_server(app, **options)
     server.foof_inline = False
     return server

@@ -65,10 +65,9 @@ def _mark(rows, exclusive):
         raise Conflict()  # another fetch took some of them: read again
 
 
-#: Is anything waiting? A plain indexed read (ix_chats_to_fetched), built once: the app
-#: polls fetchnew, and most polls find nothing, so they skip the locking transaction.
-_WAITING = select(Chat.id).where(Chat.to == bindparam("to"), Chat.fetched == false()).limit(1)
-#: The same question with the account's existence (the token check) in one read.
+#: Does the account exist, and is anything waiting for it? One indexed read
+#: (ix_chats_to_fetched), built once: the app polls fetchnew, and most polls find nothing,
+#: so they skip the locking transaction.
 _POLL = select(
     User.uuid,
     select(Chat.id).where(Chat.to == User.uuid, Chat.fetched == false()).limit(1).scalar_subquery().label("waiting"),
@@ -91,7 +90,8 @@ def poll(token, take=True):
 
 
 def fetch_new(uuid):
-    if reads.first(_WAITING, {"to": uuid}) is None:
+    found = reads.first(_POLL, {"uuid": uuid})
+    if found is None or found.waiting is None:
         return []  # a message committed after this read is fetched by the next poll
     return _take_new(uuid)
 
