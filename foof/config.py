@@ -51,6 +51,15 @@ ENV_KEYS = {
     "FOOF_ALIPAY_PUBLIC_KEY": str,
     "FOOF_ALIPAY_NOTIFY_URL": str,
     "FOOF_ALIPAY_GATEWAY": str,
+    "FOOF_CONNECTION_LIMIT": _INT,
+    "FOOF_CHANNEL_TIMEOUT": _INT,
+    "FOOF_MAX_REQUEST_BODY_BYTES": _INT,
+    "FOOF_IMAGE_DECODES": _INT,
+    "FOOF_MAX_OPEN_ORDERS": _INT,
+    "FOOF_ORDERS_PER_HOUR": _INT,
+    "FOOF_CHAT_PER_MINUTE": _INT,
+    "FOOF_REGISTRATIONS_PER_IP_PER_DAY": _INT,
+    "FOOF_SESSION_COOKIE_SECURE": str,
 }
 
 DEFAULTS = {
@@ -102,6 +111,23 @@ DEFAULTS = {
     "FOOF_ALIPAY_NOTIFY_URL": "",
     # The app's Alipay SDK talks to the gateway; the server never calls it (informational).
     "FOOF_ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",
+    # waitress: at most this many open client connections (more wait in the listen backlog),
+    # and an idle or slow connection is closed after this many seconds (see foof/serving.py).
+    "FOOF_CONNECTION_LIMIT": 1000,
+    "FOOF_CHANNEL_TIMEOUT": 30,
+    # waitress refuses bodies above this before the app sees them (the largest app limit).
+    "FOOF_MAX_REQUEST_BODY_BYTES": 10 * 1024 * 1024,
+    # Images decoded at once (each bounded in memory); 0 = the number of CPU cores.
+    "FOOF_IMAGE_DECODES": 0,
+    # Open (unfinished) orders one buyer may hold at once, and orders one buyer may place per hour.
+    "FOOF_MAX_OPEN_ORDERS": 3,
+    "FOOF_ORDERS_PER_HOUR": 10,
+    # Chat messages one account may push per minute.
+    "FOOF_CHAT_PER_MINUTE": 30,
+    # Secondhand-face accounts created from one client address per day.
+    "FOOF_REGISTRATIONS_PER_IP_PER_DAY": 10,
+    # The session cookie's Secure flag: "auto" (when FOOF_PUBLIC_URL is https), "1" or "0".
+    "FOOF_SESSION_COOKIE_SECURE": "auto",
     # A callable returning the current naive-UTC datetime; tests inject a fake clock.
     "FOOF_CLOCK": None,
 }

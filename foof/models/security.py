@@ -5,7 +5,7 @@ waitress thread and every server process sees the same codes, and they survive r
 """
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foof.extensions import db
@@ -38,3 +38,29 @@ class RateEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class RateLock(db.Model):
+    """One row per rate-limited subject (``kind``, ``subject``): :func:`foof.domain.ratelimit.take`
+    writes it first, so every check-and-record for that subject runs one after another — the
+    database decides who gets the last allowed attempt, not the timing of threads."""
+
+    __tablename__ = "rate_locks"
+    __table_args__ = (MYSQL_ARGS,)
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(191), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Credential(db.Model):
+    """When an account's password last changed (reset, modify or ``PATCH /users/password``):
+    login tokens issued before it are refused. Kept beside ``users`` so the legacy table
+    stays exactly as the old server made it."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (MYSQL_ARGS,)
+
+    uuid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: Milliseconds since the epoch, the unit of the login token's ``generate`` claim.
+    password_changed_ms: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
