@@ -4,6 +4,7 @@
 """
 import logging
 import os
+import re
 import secrets
 
 from flask import Flask
@@ -19,14 +20,41 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, except that a body nested too deeply for the parser is invalid JSON (the
-    ValueError every body reader answers as a bad request), not a RecursionError (a 500)."""
+    """Flask's JSON, except that two kinds of body are invalid JSON (the ValueError every body
+    reader answers as a bad request) instead of reaching a view and ending in a 500:
+    nesting too deep for the parser (a RecursionError), and text holding a lone UTF-16
+    surrogate (``"\\ud800"``: valid JSON syntax, but no Unicode text — neither UTF-8 nor the
+    database can store it)."""
 
     def loads(self, s, **kwargs):
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+        if _has_lone_surrogate(value):
+            raise ValueError("JSON text holds a lone surrogate")
+        return value
+
+
+def _has_lone_surrogate(value):
+    """Whether any string (key or value) in a parsed JSON value holds U+D800-U+DFFF. A pair
+    written as two escapes is decoded to one character by the parser, so only lone halves
+    remain."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def create_app(test_config=None):

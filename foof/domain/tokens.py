@@ -58,6 +58,8 @@ def _decode(token):
 
 def read_login_token(token):
     """The uuid a login token speaks for; mail tokens are refused here."""
+    if not isinstance(token, str):  # a JSON array or object cannot be a dict key: refuse first
+        raise BadToken()
     key = (current_app.config["JWT_SECRET_KEY"], token)
     with _verified_lock:
         hit = _VERIFIED.get(key)
