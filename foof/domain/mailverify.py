@@ -30,7 +30,10 @@ def request(uuid, idcard_override, mail):
     idcard = idcard_override if idcard_override not in (None, "") else user.idcard
     if not isinstance(idcard, str) or not IDCARD_RE.match(idcard):
         raise Invalid()
-    if ratelimit.count("mail:user", str(uuid), GAP_SECONDS):
+    # One step (check and record under the subject's lock): of requests sent at once only
+    # one gets the event; the others see it. A failed send gives it back.
+    event = atomic(ratelimit.take, "mail:user", str(uuid), 1, GAP_SECONDS)
+    if event is None:
         raise TooFrequent()
     token = tokens.mail_token(uuid, idcard)
     link = f"{current_app.config['FOOF_PUBLIC_URL'].rstrip('/')}/user/mail/verify/{token}"
@@ -40,9 +43,26 @@ def request(uuid, idcard_override, mail):
         f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
         "<p>如果这不是你本人的操作，请忽略这封邮件。</p>"
     )
-    mail.send(to, SUBJECT, body, link)  # SendFailed propagates: nothing recorded
-    atomic(ratelimit.record, "mail:user", str(uuid))
+    try:
+        mail.send(to, SUBJECT, body, link)
+    except Exception:  # SendFailed (or a sender bug): the person may retry at once
+        atomic(ratelimit.give_back, event)
+        raise
     log.info("verification mail sent for user %s", uuid)
+
+
+def preview(token):
+    """``(user, mailbox)`` a usable token would confirm, without writing anything (the page a
+    browser sees before pressing the button); :class:`BadToken` for any unusable token."""
+    uuid, idcard = tokens.read_mail_token(token)
+    try:
+        user = accounts.get(uuid)
+    except UserNotFound:
+        raise BadToken() from None
+    if not (isinstance(idcard, str) and IDCARD_RE.match(idcard)):
+        idcard = user.idcard
+    mailbox = f"{idcard}@{current_app.config['FOOF_MAIL_DOMAIN']}" if idcard else ""
+    return user, mailbox
 
 
 def confirm(token):

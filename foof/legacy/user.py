@@ -1,4 +1,6 @@
 """Legacy ``/user`` routes (CONTRACT 1.5 "Users")."""
+import html
+
 from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, listings, mailverify, verification
@@ -106,22 +108,65 @@ def _wants_html():
     return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
 
 
-@bp.get("/user/mail/verify/<path:token>")
+@bp.route("/user/mail/verify/<path:token>", methods=("GET", "POST"))
 def mail_confirm(token):
+    """The mailed link. A browser (``Accept`` prefers HTML) gets a page whose button POSTs to
+    this same URL, so a mail scanner opening the link confirms nothing; the POST confirms.
+    A GET asking for JSON (or for nothing in particular) keeps the contract's answer and
+    confirms. HEAD only looks."""
+    wants_html = _wants_html()
+    if request.method == "POST":
+        return _confirm_reply(token, wants_html)
+    if wants_html or request.method == "HEAD":
+        try:
+            user, mailbox = mailverify.preview(token)
+        except BadToken:
+            return _page(FAILED_TEXT) if wants_html else render.reply(INVALID)
+        return _page(_confirm_form(user, mailbox)) if wants_html else render.reply(SUCCESS)
+    return _confirm_reply(token, wants_html)
+
+
+FAILED_TEXT = "<p>链接无效或已过期，请重新申请认证邮件。</p>"
+DONE_TEXT = "<p>邮箱认证成功！现在可以回到东大杂货铺继续使用了。</p>"
+PAGE_HEADERS = {
+    # Nothing but this inline style may load; the form may only post back here; no framing
+    # (no clickjacking of the button); the URL holds the token: never sent on, never cached.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+PAGE_STYLE = ("body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em;line-height:1.6}"
+              "button{font-size:1.1em;padding:.6em 1.6em;margin-top:.5em}")
+
+
+def _confirm_reply(token, wants_html):
     try:
         mailverify.confirm(token)
     except BadToken:
-        if _wants_html():
-            return render.html(_page("链接无效或已过期，请重新申请认证邮件。"))
-        return render.reply(INVALID)
-    if _wants_html():
-        return render.html(_page("邮箱认证成功！现在可以回到东大杂货铺继续使用了。"))
-    return render.reply(SUCCESS)
+        return _page(FAILED_TEXT) if wants_html else render.reply(INVALID)
+    return _page(DONE_TEXT) if wants_html else render.reply(SUCCESS)
 
 
-def _page(message):
+def _confirm_form(user, mailbox):
+    """The confirm button. The form has no ``action``: it posts to the page's own URL, so the
+    token is never written into the page."""
+    name = html.escape(str(user.username or ""))
+    box = html.escape(mailbox)
     return (
+        f"<p>确认将东大杂货铺账号「{name}」认证为校园邮箱 <strong>{box}</strong> 吗？</p>"
+        '<form method="post"><button type="submit">确认认证</button></form>'
+        "<p>如果这不是你本人申请的，请不要点击，直接关闭本页即可。</p>"
+    )
+
+
+def _page(content):
+    reply = render.html(
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>东大杂货铺</title></head><body><p>{message}</p></body></html>"
+        f"<title>东大杂货铺 · 邮箱认证</title><style>{PAGE_STYLE}</style></head><body>{content}</body></html>"
     )
+    reply.headers.update(PAGE_HEADERS)
+    return reply
