@@ -3,16 +3,18 @@ import logging
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import events, media, passwords, ratelimit, reads, tokens, verification
+from foof.domain import events, media, passwords, ratelimit, reads, sessions, tokens, verification
 from foof.domain.errors import (
     BadToken, Invalid, PhoneTaken, TooFrequent, UserNotFound, WrongPassword,
 )
 from foof.domain.tx import after_commit, atomic
 from foof.domain.values import parse_text
 from foof.extensions import db
-from foof.models import User
+from foof.models import Credential, User
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,9 @@ DEFAULT_AVATAR = "image/avatar/default.jpg"
 DEFAULT_SCORE = 10
 LOGIN_FAILURES = 10
 LOGIN_WINDOW = 15 * 60
+#: The rate-limit kind of password guesses: legacy and REST logins and PATCH /users/password's
+#: oldPassword all count against the same account's 10 per 15 minutes.
+GUESS = "login:fail"
 #: Fields /user/modify may change; verified, score, phonenumber, avatarurl never.
 MODIFIABLE = ("username", "password", "idcard", "studentid", "address", "info")
 
@@ -58,20 +63,89 @@ def view(uuid):
     return found
 
 
-def token_uuid(token):
-    """The uuid a valid login token names (the account is not looked up), or :class:`BadToken`."""
+_users, _credentials = User.__table__, Credential.__table__
+#: The token routes' one read: the user row and the last password change (outer join: an
+#: account whose password never changed has no credentials row). Built once, like _VIEW.
+_TOKEN_VIEW = (
+    select(_users, _credentials.c.password_changed_ms)
+    .select_from(_users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid))
+    .where(_users.c.uuid == bindparam("uuid"))
+)
+_CHANGED = select(_credentials.c.password_changed_ms).where(_credentials.c.uuid == bindparam("uuid"))
+
+
+def token_claims(token):
+    """``(uuid, generate)`` of a well-formed login token, or :class:`BadToken`. Nothing is
+    looked up: the caller must refuse it when :func:`tokens.issued_before` the account's
+    password change (``password_changed_ms`` of ``credentials``)."""
+    uuid, generate = tokens.read_login_claims(token)
     try:
-        return _uuid(tokens.read_login_token(token))
+        return _uuid(uuid), generate
     except UserNotFound:
         raise BadToken() from None
+
+
+def token_uuid(token):
+    """The uuid a valid login token names, or :class:`BadToken` (also for a token issued
+    before the account's last password change; the account itself is not looked up)."""
+    uuid, generate = token_claims(token)
+    found = reads.first(_CHANGED, {"uuid": uuid})
+    if tokens.issued_before(generate, None if found is None else found.password_changed_ms):
+        raise BadToken()
+    return uuid
 
 
 def from_login_token(token):
-    """The user (a read-only row) a login token speaks for; :class:`BadToken` for anything else."""
-    try:
-        return view(token_uuid(token))
-    except UserNotFound:
-        raise BadToken() from None
+    """The user (a read-only row) a login token speaks for; :class:`BadToken` for anything
+    else, including a token issued before the password last changed. One read."""
+    uuid, generate = token_claims(token)
+    found = reads.first(_TOKEN_VIEW, {"uuid": uuid})
+    if found is None:
+        raise BadToken()
+    # The row is rendered as the user (/user/me): the join's column is not one of its fields.
+    if tokens.issued_before(generate, found._mapping.pop("password_changed_ms")):
+        raise BadToken()
+    return found
+
+
+def password_changed(uuid, keep_session=None):
+    """Record a password change inside the caller's transaction: every login token issued
+    before now is refused from the commit on, and every REST session but ``keep_session``
+    ends. The stored time is one millisecond ahead, so a token minted in this very
+    millisecond (before the change) is refused too; logins after it mint ``generate`` at
+    least this value (:func:`login_token`)."""
+    values = {"uuid": int(uuid), "password_changed_ms": tokens.now_ms() + 1}
+    if db.engine.dialect.name == "mysql":
+        stmt = mysql_insert(Credential).values(**values)
+        stmt = stmt.on_duplicate_key_update(password_changed_ms=stmt.inserted.password_changed_ms)
+    else:
+        stmt = sqlite_insert(Credential).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["uuid"],
+                                          set_={"password_changed_ms": stmt.excluded.password_changed_ms})
+    db.session.execute(stmt)
+    sessions.end_all_in(uuid, keep_session)
+
+
+def login_token(uuid):
+    """A login token for ``uuid``, issued no earlier than its last password change."""
+    found = reads.first(_CHANGED, {"uuid": int(uuid)})
+    return tokens.login_token(uuid, 0 if found is None else found.password_changed_ms)
+
+
+def guess_subject(uuid):
+    """The rate-limit subject of password guesses at an account, whichever name found it."""
+    return f"uuid:{int(uuid)}"
+
+
+def reserve_guess(subject, kind=GUESS):
+    """Reserve one password (or reset-answer) check for ``subject`` before making it: the
+    event id, or :class:`TooFrequent` when the window's 10 are used up. Count, check and
+    record are one step in the database, so attempts sent at once cannot overrun it; a
+    check that succeeds gives its reservation back (:func:`guess_succeeded`)."""
+    event = atomic(ratelimit.take, kind, subject, LOGIN_FAILURES, LOGIN_WINDOW)
+    if event is None:
+        raise TooFrequent()
+    return event
 
 
 def _new_user(phonenumber, password_hash):
@@ -151,36 +225,48 @@ def reset_password(phonenumber, code, password):
             raise Invalid()
         verification.consume(phonenumber, code)
         db.session.execute(update(User).where(User.uuid == uuid).values(password=password_hash))
+        password_changed(uuid)  # old tokens refused, every REST session ended
         return uuid
 
     uuid = atomic(work)
     log.info("user %s reset the password", uuid)
 
 
+def check_password(uuid, stored, password, subject=None):
+    """Check ``password`` against ``stored`` for account ``uuid`` under the guess limit:
+    :class:`TooFrequent` when the account's guesses are used up (nothing checked), else
+    :class:`WrongPassword` or None. A legacy clear-text row is re-hashed on success."""
+    event = reserve_guess(subject or guess_subject(uuid))
+    ok, upgraded = passwords.check(stored, password)
+    if not ok:
+        raise WrongPassword()  # the reservation stays: it was a failed guess
+
+    def work():
+        ratelimit.give_back(event)
+        if upgraded:
+            db.session.execute(update(User).where(User.uuid == uuid).values(password=upgraded))
+
+    atomic(work)
+    if upgraded:
+        log.info("user %s: legacy clear-text password re-hashed", uuid)
+
+
 def login(phonenumber, password):
-    """``(user, token)``; failures are counted per phone number against a 15-minute limit."""
+    """``(user, token)``. Failed guesses are limited per account (10 per 15 minutes, shared
+    with the secondhand login); a number without an account is limited per number."""
     if not isinstance(phonenumber, str) or not isinstance(password, str):
         raise Invalid()
     if not phonenumber or not password or len(phonenumber) > 255:
         raise Invalid()
-    if ratelimit.count("login:fail", phonenumber, LOGIN_WINDOW) >= LOGIN_FAILURES:
-        raise TooFrequent()
     # "~…" is the placeholder of accounts made on the secondhand face: never a legacy login.
-    user = None if phonenumber.startswith("~") else db.session.execute(
-        select(User).where(User.phonenumber == phonenumber)).scalar()
-    if user is None:
-        atomic(ratelimit.record, "login:fail", phonenumber)
+    found = None if phonenumber.startswith("~") else db.session.execute(
+        select(User.uuid, User.password).where(User.phonenumber == phonenumber)).first()
+    if found is None:
+        reserve_guess("phone:" + phonenumber)
         raise UserNotFound()
-    ok, upgraded = passwords.check(user.password, password)
-    if not ok:
-        atomic(ratelimit.record, "login:fail", phonenumber)
-        raise WrongPassword()
-    uuid = user.uuid
-    if upgraded:
-        atomic(lambda: db.session.execute(
-            update(User).where(User.uuid == uuid).values(password=upgraded)))
-        log.info("user %s: legacy clear-text password re-hashed", uuid)
-    return get(uuid), tokens.login_token(uuid)
+    uuid, stored = found
+    check_password(uuid, stored, password)
+    return get(uuid), login_token(uuid)
 
 
 def modify(uuid, fields):
@@ -200,6 +286,8 @@ def modify(uuid, fields):
     if values:
         def work():
             db.session.execute(update(User).where(User.uuid == uuid).values(**values))
+            if "password" in values:
+                password_changed(uuid)  # the caller's token too: the app logs in again
             after_commit(events.user_changed, uuid)
 
         atomic(work)

@@ -5,21 +5,25 @@ itemid); -1 refused, -2 agreed, -3 finished (each ``data`` = itemid). Stored as 
 Fetching returns messages as they were *before* being marked fetched, and marks them in
 the same transaction; a message is returned by exactly one fetchnew even when two race.
 """
+from flask import current_app
 from sqlalchemy import bindparam, delete, false, select, update
 
-from foof.domain import accounts, clock, reads
-from foof.domain.errors import BadToken, Invalid, MessageNotFound, NotOwner, UserNotFound
+from foof.domain import accounts, clock, ratelimit, reads, tokens
+from foof.domain.errors import BadToken, Invalid, MessageNotFound, NotOwner, TooFrequent, UserNotFound
 from foof.domain.listings import get as get_item
 from foof.domain.listings import parse_int, parse_text
 from foof.domain.tx import Conflict, atomic
 from foof.extensions import db
-from foof.models import Chat, User
+from foof.models import Chat, Credential, User
 
 WANT = 0
 MAX_PAGE = 500
+PUSH_WINDOW = 60
 
 
 def push(sender, to, kind, data):
+    """Store one message; at most ``FOOF_CHAT_PER_MINUTE`` per sender in any 60 s (0 = no
+    limit), counted and recorded in the message's own transaction (:class:`TooFrequent`)."""
     if data is None:
         raise Invalid()
     kind = parse_int(kind)
@@ -32,6 +36,9 @@ def push(sender, to, kind, data):
     def work():
         if db.session.get(User, to) is None:
             raise UserNotFound()
+        limit = current_app.config["FOOF_CHAT_PER_MINUTE"]
+        if limit and ratelimit.take("chat:push", sender, limit, PUSH_WINDOW) is None:
+            raise TooFrequent()
         now = clock.now()
         message = Chat(sender=sender, to=to, type=kind, data=text, fetched=False,
                        createdAt=now, updatedAt=now)
@@ -67,11 +74,14 @@ def _mark(rows, exclusive):
 
 #: Does the account exist, and is anything waiting for it? One indexed read
 #: (ix_chats_to_fetched), built once: the app polls fetchnew, and most polls find nothing,
-#: so they skip the locking transaction.
+#: so they skip the locking transaction. The outer join brings the last password change, so
+#: the poll refuses a token issued before it without a second round trip.
 _POLL = select(
     User.uuid,
     select(Chat.id).where(Chat.to == User.uuid, Chat.fetched == false()).limit(1).scalar_subquery().label("waiting"),
-).where(User.uuid == bindparam("uuid"))
+    Credential.password_changed_ms,
+).select_from(User.__table__.outerjoin(Credential.__table__, Credential.uuid == User.uuid)).where(
+    User.uuid == bindparam("uuid"))
 
 
 def poll(token, take=True):
@@ -80,9 +90,9 @@ def poll(token, take=True):
 
     With ``take=False`` nothing is ever written: when messages are waiting the answer is
     None instead of the messages (the caller then polls again with ``take=True``)."""
-    uuid = accounts.token_uuid(token)
+    uuid, generate = accounts.token_claims(token)
     found = reads.first(_POLL, {"uuid": uuid})
-    if found is None:
+    if found is None or tokens.issued_before(generate, found.password_changed_ms):
         raise BadToken()
     if found.waiting is None:
         return []

@@ -24,7 +24,12 @@ PLACEHOLDER = "~"
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
 #: Fields POST /users/detail may change; role and identified are the server's decision.
+#: A new or changed phoneNumber needs ``verifyCode``, an SMS code for it (/user/requirecode).
 DETAIL_FIELDS = ("studentNumber", "phoneNumber", "email", "alias", "description")
+DAY = 86400
+#: Rate-limit kinds: accounts created per client address, wrong reset answers per account.
+REGISTER_KIND = "register:ip"
+RESET_KIND = "reset:fail"
 
 
 class LoginTaken(DomainError):
@@ -33,6 +38,10 @@ class LoginTaken(DomainError):
 
 class PhoneInUse(DomainError):
     pass
+
+
+class RegistrationsExhausted(TooFrequent):
+    """The client address created FOOF_REGISTRATIONS_PER_IP_PER_DAY accounts in 24 hours."""
 
 
 def _sha1(text):
@@ -49,8 +58,12 @@ def _password(value, minimum=6):
     return value
 
 
-def register(login, password, question, answer):
-    if not isinstance(login, str) or not LOGIN_RE.match(login):
+def register(login, password, question, answer, ip=None):
+    """Create a secondhand account. A login name that could be a phone number (all digits,
+    optionally a leading ``+``) is refused: it would shadow a phone login. At most
+    ``FOOF_REGISTRATIONS_PER_IP_PER_DAY`` accounts per client address in any 24 hours (0 =
+    no limit), counted in the registration's own transaction (a refused one counts nothing)."""
+    if not isinstance(login, str) or not LOGIN_RE.match(login) or verification.valid_phone(login):
         raise Invalid()
     password = _password(password)
     if not isinstance(question, str) or not isinstance(answer, str) or not question or not answer:
@@ -60,9 +73,13 @@ def register(login, password, question, answer):
     secret = passwords.hash_password(_sha1(password))
     answer_hash = passwords.hash_password(answer.strip().lower())
 
+    per_day = current_app.config["FOOF_REGISTRATIONS_PER_IP_PER_DAY"]
+
     def work():
         if db.session.execute(select(UserProfile.uuid).where(UserProfile.login == login)).first():
             raise LoginTaken()
+        if per_day and ip and ratelimit.take(REGISTER_KIND, ip, per_day, DAY) is None:
+            raise RegistrationsExhausted()
         user = User(
             password=secret, username=login, phonenumber=PLACEHOLDER + secrets.token_hex(12),
             idcard="", studentid="0", address="", avatarurl=accounts.DEFAULT_AVATAR, verified=0,
@@ -85,70 +102,82 @@ def register(login, password, question, answer):
 
 
 def _find(username):
-    """The user for a login name, or for a real phone number (legacy accounts)."""
+    """The user for a real phone number (legacy accounts, and secondhand accounts that
+    proved one) or else for a login name. A phone number wins: a login name that looks
+    like one (allowed before such names were refused) cannot shadow the phone's owner."""
     if not isinstance(username, str) or not username or len(username) > 255:
         raise Invalid()
-    uuid = db.session.execute(select(UserProfile.uuid).where(UserProfile.login == username)).scalar()
-    if uuid is None and verification.valid_phone(username):
+    uuid = None
+    if verification.valid_phone(username):
         uuid = db.session.execute(select(User.uuid).where(User.phonenumber == username)).scalar()
+    if uuid is None:
+        uuid = db.session.execute(select(UserProfile.uuid).where(UserProfile.login == username)).scalar()
     if uuid is None:
         raise UserNotFound()
     return accounts.get(uuid)
 
 
-def _limited(key):
-    if ratelimit.count("login:fail", key, accounts.LOGIN_WINDOW) >= accounts.LOGIN_FAILURES:
-        raise TooFrequent()
+def _find_or_count(username, kind=accounts.GUESS):
+    """:func:`_find`; an unknown name spends one attempt of its own (so names cannot be
+    tried without limit either) before :class:`UserNotFound`."""
+    try:
+        return _find(username)
+    except UserNotFound:
+        accounts.reserve_guess("name:" + username, kind)
+        raise
 
 
 def login(username, password):
-    """The user, after checking the password (failures limited as legacy logins are)."""
+    """The user, after checking the password: guesses are limited per account, together
+    with the legacy login and oldPassword (10 per 15 minutes), whichever name is used."""
     if not isinstance(password, str) or not password:
         raise Invalid()
-    _limited(str(username))
-    try:
-        user = _find(username)
-    except UserNotFound:
-        atomic(ratelimit.record, "login:fail", str(username)[:255])
-        raise
-    ok, upgraded = passwords.check(user.password, _sha1(password))
-    if not ok:
-        atomic(ratelimit.record, "login:fail", username)
-        raise WrongPassword()
-    uuid = user.uuid
-    if upgraded:
-        atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(password=upgraded)))
-    return accounts.get(uuid)
+    user = _find_or_count(username)
+    accounts.check_password(user.uuid, user.password, _sha1(password))
+    return accounts.get(user.uuid)
 
 
-def change_password(uuid, old, new):
+def change_password(uuid, old, new, keep_session=None):
+    """PATCH /users/password: ``old`` is checked under the account's guess limit (shared with
+    logins); on success every login token issued before ends, and every REST session but
+    ``keep_session`` (the caller's)."""
     new = _password(new)
     user = accounts.get(uuid)
-    ok, _ = passwords.check(user.password, _sha1(old if isinstance(old, str) else ""))
-    if not ok:
-        raise WrongPassword()
+    accounts.check_password(uuid, user.password, _sha1(old if isinstance(old, str) else ""))
     secret = passwords.hash_password(_sha1(new))
-    atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(password=secret)))
+
+    def work():
+        db.session.execute(update(User).where(User.uuid == uuid).values(password=secret))
+        accounts.password_changed(uuid, keep_session)
+
+    atomic(work)
 
 
 def reset_password(username, answer, new):
-    """The forgotten-password flow the seed left as TODO: answer the reset question."""
+    """The forgotten-password flow the seed left as TODO: answer the reset question. Wrong
+    answers are limited per account (10 per 15 minutes), whether the account is named by
+    its login or its phone number; a reset ends every session and login token."""
     new = _password(new)
     if not isinstance(answer, str) or not answer:
         raise Invalid()
-    key = f"reset:{username}"
-    _limited(key)
-    user = _find(username)
-    profile = db.session.get(UserProfile, user.uuid)
+    user = _find_or_count(username, RESET_KIND)
+    uuid = user.uuid
+    profile = db.session.get(UserProfile, uuid)
     if profile is None or not profile.reset_answer:
         raise UserNotFound()
-    ok, _ = passwords.check(profile.reset_answer, answer.strip().lower())
+    stored = profile.reset_answer
+    event = accounts.reserve_guess(accounts.guess_subject(uuid), RESET_KIND)
+    ok, _ = passwords.check(stored, answer.strip().lower())
     if not ok:
-        atomic(ratelimit.record, "login:fail", key)
         raise WrongPassword()
     secret = passwords.hash_password(_sha1(new))
-    uuid = user.uuid
-    atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(password=secret)))
+
+    def work():
+        ratelimit.give_back(event)
+        db.session.execute(update(User).where(User.uuid == uuid).values(password=secret))
+        accounts.password_changed(uuid)
+
+    atomic(work)
     return uuid
 
 
@@ -192,7 +221,13 @@ def _optional_text(value, limit=255):
 
 def update_detail(uuid, fields):
     """Change the detail fields present; ``role``, ``identified``, ``studentCard`` and
-    ``avatar`` are ignored (uploads and the server decide those)."""
+    ``avatar`` are ignored (uploads and the server decide those).
+
+    A ``phoneNumber`` other than the account's own must be proved: ``verifyCode`` is the
+    SMS code sent to it by ``/user/requirecode``, checked by the rules of registration
+    (:func:`verification.consume`: BadCode spends a try, NoLiveCode). The number is checked
+    for another owner first, so a refused change does not use up the code. The same number
+    as now (the app resends the whole form) needs no code."""
     user_values, profile_values = {}, {}
     if "studentNumber" in fields:
         user_values["studentid"] = _optional_text(fields["studentNumber"]) or "0"
@@ -212,14 +247,19 @@ def update_detail(uuid, fields):
         profile_values["email"] = email or None
     if "alias" in fields:
         profile_values["alias"] = _optional_text(fields["alias"])
+    code = fields.get("verifyCode")
     profile_of(uuid)
 
     def work():
         if "phonenumber" in user_values:
-            owner = db.session.execute(
-                select(User.uuid).where(User.phonenumber == user_values["phonenumber"])).scalar()
+            phone = user_values["phonenumber"]
+            owner = db.session.execute(select(User.uuid).where(User.phonenumber == phone)).scalar()
             if owner is not None and owner != uuid:
                 raise PhoneInUse()
+            if owner is None:  # a new number for this account: prove it
+                verification.consume(phone, code)
+            else:
+                del user_values["phonenumber"]
         if user_values:
             db.session.execute(update(User).where(User.uuid == uuid).values(**user_values))
         db.session.execute(update(UserProfile).where(UserProfile.uuid == uuid)

@@ -33,9 +33,15 @@ def end(sid):
         atomic(lambda: db.session.execute(delete(WebSession).where(WebSession.sid_hash == _hash(sid))))
 
 
+def end_all_in(uuid, keep=None):
+    """End every session of ``uuid`` but ``keep``, inside the caller's transaction (the
+    password change that makes them end commits with it)."""
+    stmt = delete(WebSession).where(WebSession.uuid == uuid)
+    if isinstance(keep, str) and keep:
+        stmt = stmt.where(WebSession.sid_hash != _hash(keep))
+    db.session.execute(stmt)
+
+
 def end_all(uuid, keep=None):
     """End every session of ``uuid`` (after a password change or reset), but ``keep``."""
-    stmt = delete(WebSession).where(WebSession.uuid == uuid)
-    if keep:
-        stmt = stmt.where(WebSession.sid_hash != _hash(keep))
-    atomic(lambda: db.session.execute(stmt))
+    atomic(end_all_in, uuid, keep)

@@ -19,24 +19,34 @@ from foof.domain.errors import BadToken
 MAIL_TOKEN_SECONDS = 1800
 #: Verified login tokens, so the app's polling (fetchnew every few seconds) does not pay for
 #: two JWT decodes per request. Keyed by (secret, token): a new secret invalidates them all;
-#: the expiry is still checked on every hit, and the user's existence by the caller.
+#: the expiry is still checked on every hit; the user's existence and the last password
+#: change (a token issued before it is refused) by the caller, on every request, from the
+#: one read it does anyway: so a cached token is never let through after a change.
 _VERIFIED = OrderedDict()
 _VERIFIED_MAX = 4096
 _verified_lock = threading.Lock()
 
 
-def _mint(uuid, ttl_seconds=None, **extra):
+def now_ms():
+    """The time in the unit of the ``generate`` claim (and of ``credentials.password_changed_ms``)."""
+    return int(time.time() * 1000)
+
+
+def _mint(uuid, ttl_seconds=None, not_before_ms=0, **extra):
     now = time.time()
-    payload = {"uuid": int(uuid), "generate": int(now * 1000), "iat": int(now)}
+    generate = max(int(now * 1000), int(not_before_ms or 0))
+    payload = {"uuid": int(uuid), "generate": generate, "iat": int(now)}
     payload.update(extra)
     if ttl_seconds:
         payload["exp"] = int(now) + int(ttl_seconds)
     return pyjwt.encode(payload, current_app.config["JWT_SECRET_KEY"], algorithm="HS256")
 
 
-def login_token(uuid):
+def login_token(uuid, not_before_ms=0):
+    """A login token; its ``generate`` is at least ``not_before_ms`` (the account's last
+    password change), so a login right after a change, in the same millisecond, is valid."""
     days = current_app.config["FOOF_TOKEN_TTL_DAYS"]
-    return _mint(uuid, days * 86400 if days else None)
+    return _mint(uuid, days * 86400 if days else None, not_before_ms)
 
 
 def mail_token(uuid, idcard):
@@ -56,25 +66,45 @@ def _decode(token):
     return claims
 
 
-def read_login_token(token):
-    """The uuid a login token speaks for; mail tokens are refused here."""
+def _generate(claims):
+    """The token's issue time in ms; 0 when missing or not a number (an odd old token: it is
+    then refused as soon as the account has a recorded password change)."""
+    value = claims.get("generate")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return 0
+    try:
+        return int(value)
+    except (OverflowError, ValueError):
+        return 0
+
+
+def read_login_claims(token):
+    """``(uuid, generate)`` of a login token; mail tokens are refused here. The caller must
+    compare ``generate`` with the account's password-change time (``accounts``)."""
     if not isinstance(token, str):  # a JSON array or object cannot be a dict key: refuse first
         raise BadToken()
     key = (current_app.config["JWT_SECRET_KEY"], token)
     with _verified_lock:
         hit = _VERIFIED.get(key)
     if hit is not None:
-        uuid, expires = hit
+        uuid, expires, generate = hit
         if expires is None or expires > time.time():
-            return uuid
+            return uuid, generate
     claims = _decode(token)
     if "useage" in claims:
         raise BadToken()
+    generate = _generate(claims)
     with _verified_lock:
-        _VERIFIED[key] = (claims["uuid"], claims.get("exp"))
+        _VERIFIED[key] = (claims["uuid"], claims.get("exp"), generate)
         while len(_VERIFIED) > _VERIFIED_MAX:
             _VERIFIED.popitem(last=False)
-    return claims["uuid"]
+    return claims["uuid"], generate
+
+
+def issued_before(generate, changed_ms):
+    """Whether a token issued at ``generate`` predates the password change ``changed_ms``
+    (None: the password never changed since the credentials table exists)."""
+    return changed_ms is not None and generate < changed_ms
 
 
 def read_mail_token(token):

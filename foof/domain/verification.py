@@ -3,7 +3,9 @@
 A code is 4 digits, stored as an HMAC keyed with the app secret, valid 10 minutes, burned
 after 5 wrong tries, and consumed only for its own phone number. Only the newest code of a
 number is live: asking again replaces the previous one. Limits: one code per number per
-60 s, 10 per number and 30 per client IP in any 24 hours.
+60 s, 10 per number and 30 per client IP in any 24 hours, each checked and recorded in the
+code's own transaction with the number's and the address's rate locks held (so requests sent
+at once cannot overrun them).
 """
 import hashlib
 import hmac
@@ -42,11 +44,12 @@ def _digest(phonenumber, code):
 
 
 def _issue(phonenumber, ip):
-    if ratelimit.count("sms:phone", phonenumber, GAP_SECONDS):
+    # Locks in one order (number, then address), so two requests cannot wait on each other.
+    if not ratelimit.room("sms:phone", phonenumber, 1, GAP_SECONDS):
         raise TooFrequent()
-    if ratelimit.count("sms:phone", phonenumber, DAY) >= PER_NUMBER_PER_DAY:
+    if not ratelimit.room("sms:phone", phonenumber, PER_NUMBER_PER_DAY, DAY):
         raise TooFrequent()
-    if ip and ratelimit.count("sms:ip", ip, DAY) >= PER_IP_PER_DAY:
+    if ip and not ratelimit.room("sms:ip", ip, PER_IP_PER_DAY, DAY):
         raise TooFrequent()
     now = clock.now()
     code = f"{secrets.randbelow(10000):04d}"
@@ -55,11 +58,11 @@ def _issue(phonenumber, ip):
         expires_at=now + timedelta(seconds=CODE_SECONDS), tries=0, state="live",
     )
     db.session.add(row)
-    ratelimit.record("sms:phone", phonenumber)
+    events = [ratelimit.record("sms:phone", phonenumber)]
     if ip:
-        ratelimit.record("sms:ip", ip)
+        events.append(ratelimit.record("sms:ip", ip))
     db.session.flush()
-    return row.id, code
+    return row.id, code, events
 
 
 def request_code(phonenumber, ip, sms):
@@ -71,11 +74,11 @@ def request_code(phonenumber, ip, sms):
     """
     if not valid_phone(phonenumber):
         raise Invalid()
-    row_id, code = atomic(_issue, phonenumber, ip)
+    row_id, code, events = atomic(_issue, phonenumber, ip)
     try:
         sms.send(phonenumber, code)
     except SendFailed:
-        atomic(_withdraw, row_id, phonenumber, ip)
+        atomic(_withdraw, row_id, events)
         raise
     # Only the newest code counts (``_live`` reads the newest); retire older ones only now,
     # so a failed resend leaves the code the person already received working.
@@ -88,22 +91,11 @@ def request_code(phonenumber, ip, sms):
     return code
 
 
-def _withdraw(row_id, phonenumber, ip):
+def _withdraw(row_id, events):
+    """Undo a code that could not be sent: the code and exactly its own rate events."""
     db.session.execute(update(VerifyCode).where(VerifyCode.id == row_id).values(state="unsent"))
-    # Withdraw the newest events only: delete by (kind, subject) newest first.
-    from foof.models import RateEvent
-
-    for kind, subject in (("sms:phone", phonenumber), ("sms:ip", ip)):
-        if not subject:
-            continue
-        newest = db.session.execute(
-            select(RateEvent.id)
-            .where(RateEvent.kind == kind, RateEvent.subject == subject)
-            .order_by(RateEvent.id.desc())
-            .limit(1)
-        ).scalar()
-        if newest is not None:
-            db.session.execute(RateEvent.__table__.delete().where(RateEvent.id == newest))
+    for event_id in events:
+        ratelimit.give_back(event_id)
 
 
 def _mask(phonenumber):

@@ -2,17 +2,19 @@
 from flask import Blueprint
 
 from foof.domain import listings, messaging, recommend
-from foof.domain.errors import Invalid, ItemNotFound, MessageNotFound, NotOwner, UserNotFound
+from foof.domain.errors import Invalid, ItemNotFound, MessageNotFound, NotOwner, TooFrequent, UserNotFound
 from foof.legacy import schemas
 from foof.legacy.wire import INVALID, field, route
 
 bp = Blueprint("legacy_chat", __name__)
 
 NO_PERMISSION = {"status": "failure", "info": "Insufficient permissions"}
+TOO_FREQUENT = {"status": "failure", "info": "request too frequent"}  # as the login and SMS routes
 
 
 @route(bp, "/user/chat/push", auth=True, errors={
     Invalid: INVALID, UserNotFound: {"status": "failure", "info": "no such user"},
+    TooFrequent: TOO_FREQUENT,
 })
 def push(user):
     messaging.push(user.uuid, field("to"), field("type"), field("data"))

@@ -1,16 +1,21 @@
 """``/users``: register, sessions, passwords, detail, avatar and student card (seed 004)."""
 import posixpath
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, request, send_from_directory
 
-from foof.domain import accounts, profiles, sessions
-from foof.domain.errors import BadToken
+from foof.domain import accounts, profiles
+from foof.domain.errors import BadCode, BadToken, NoLiveCode
 from foof.rest import auth
-from foof.rest.envelope import handled, moment, user_id
+from foof.rest.envelope import Refused, handled, moment, user_id
 from foof.rest.wire import payload, upload_bytes
 
 bp = Blueprint("rest_users", __name__)
 UPLOAD_ENDPOINTS = ("rest_users.avatar", "rest_users.student_card")
+#: A new phone number without a valid SMS code for it (none asked, expired, used, burned
+#: after 5 wrong tries, or wrong): input error 4005 with its own message.
+BAD_CODE = (4005, "手机验证码错误或已失效")
+#: FOOF_REGISTRATIONS_PER_IP_PER_DAY reached: the "too many attempts" state, its own message.
+TOO_MANY_REGISTRATIONS = (4002, "注册次数过多，请24小时后再试")
 
 
 def _avatar_url(user):
@@ -41,8 +46,11 @@ def detail_of(user):
 @handled
 def register():
     body = payload()
-    profiles.register(body.get("username"), body.get("password"), body.get("resetQuestion"),
-                      body.get("resetAnswer"))
+    try:
+        profiles.register(body.get("username"), body.get("password"), body.get("resetQuestion"),
+                          body.get("resetAnswer"), ip=request.remote_addr or "")
+    except profiles.RegistrationsExhausted:
+        raise Refused(*TOO_MANY_REGISTRATIONS) from None
     return None
 
 
@@ -71,8 +79,10 @@ def logout():
 def change_password():
     user = auth.current_user()
     body = payload()
-    profiles.change_password(user.uuid, body.get("oldPassword"), body.get("newPassword"))
-    sessions.end_all(user.uuid, keep=auth.current_session())  # other devices must log in again
+    # Other devices' sessions and every login token issued before end; this session stays
+    # (a caller on a Bearer token must log in again: the token predates the change).
+    profiles.change_password(user.uuid, body.get("oldPassword"), body.get("newPassword"),
+                             keep_session=auth.current_session())
     return None
 
 
@@ -80,9 +90,8 @@ def change_password():
 @handled
 def reset_password():
     body = payload()
-    uuid = profiles.reset_password(body.get("username"), body.get("resetAnswer"), body.get("newPassword"))
-    sessions.end_all(uuid)
-    return None
+    profiles.reset_password(body.get("username"), body.get("resetAnswer"), body.get("newPassword"))
+    return None  # every session and login token of the account ended with the reset
 
 
 @bp.get("/users/detail")
@@ -95,7 +104,10 @@ def detail():
 @handled
 def update_detail():
     user = auth.current_user()
-    profiles.update_detail(user.uuid, payload())
+    try:
+        profiles.update_detail(user.uuid, payload())
+    except (BadCode, NoLiveCode):
+        raise Refused(*BAD_CODE) from None
     return None
 
 
