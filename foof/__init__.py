@@ -14,6 +14,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from foof import accesslog, cli, config, legacy, rest, search, senders, serving
+from foof.domain import media
 from foof.extensions import db, jwt
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +74,7 @@ def create_app(test_config=None):
     jwt.init_app(app)
     _tune_sqlite(app)
     app.extensions["foof.senders"] = senders.build(app.config, app.instance_path)
+    app.extensions["foof.image_decodes"] = media.decode_slots(app.config["FOOF_IMAGE_DECODES"])
     search.init_app(app)
     rest.init_app(app)
     legacy.init_app(app)

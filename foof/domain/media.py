@@ -1,29 +1,75 @@
 """Image validation, re-encoding and atomic writes.
 
 Every upload is decoded with Pillow (JPEG, PNG, GIF, WebP or BMP only), refused when it is
-not an image, truncated, or a decompression bomb, then re-encoded as a fresh JPEG: no EXIF
+not an image, truncated, or too large a canvas, then re-encoded as a fresh JPEG: no EXIF
 (phone photos carry GPS), orientation applied, long side capped. The bytes written are
 always ours, never the client's, so a polyglot or an HTML file named ``.jpg`` cannot be
 served back. Files are written to a temporary name and renamed into place; old files are
 removed only after the database committed.
+
+Memory: a decoded image costs Pillow 4 bytes a pixel (1 for palette and grey), whatever the
+file's size — a 190 KB PNG of zeros can be a 7000×7000 canvas, 196 MB decoded. So a JPEG is
+decoded straight to near the output size (libjpeg's 1/2, 1/4 or 1/8 scaling, ``draft``),
+never more than twice the output's side; other formats cannot be decoded smaller, and are
+refused beyond :data:`MAX_DECODE_PIXELS` (one decoded copy ≤ 16 MiB). One copy is worked on:
+the opened image is shrunk in place, flattened, and closed as soon as a smaller one exists.
+At most ``FOOF_IMAGE_DECODES`` images (0 = the number of cores) are decoded at once; more
+uploads wait their turn.
 """
 import io
 import logging
 import os
 import tempfile
+import threading
 import warnings
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 from foof.domain.errors import NotAnImage
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
-#: Far above any phone camera (48 MP) yet refuses "tiny file, huge canvas" bombs.
-MAX_PIXELS = 50_000_000
+#: A JPEG's canvas: above any phone camera (48 MP); it is decoded at 1/8 to 1/1 scale, so
+#: this bounds only what libjpeg reads, not what is decoded.
+MAX_JPEG_PIXELS = 50_000_000
+#: A progressive JPEG is decoded from coefficients held for the whole canvas (not scaled):
+#: 48 MiB of them, e.g. 16 MP of a common 4:2:0 photo, 8 MP at 4:4:4.
+MAX_COEFFICIENT_BYTES = 48 * 1024 * 1024
+#: Formats decoded at full size (PNG, GIF, WebP, BMP): 2048 × 2048, 16 MiB at 4 bytes a
+#: pixel. Every phone screenshot up to 1440 × 2912 fits.
+MAX_DECODE_PIXELS = 2048 * 2048
 AVATAR_SIDE = 1024
 ITEM_SIDE = 1600
+
+#: EXIF orientation → the transpose that shows the picture upright.
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}
+_WHITE = (255, 255, 255)
+
+
+def decode_slots(count):
+    """The semaphore bounding decodes at once: ``count`` of them, 0 = the number of cores."""
+    count = int(count)
+    if count < 0:
+        raise ValueError(f"FOOF_IMAGE_DECODES must be 0 (= cores) or more, not {count}")
+    return threading.BoundedSemaphore(count or os.cpu_count() or 1)
+
+
+_default_slots = decode_slots(0)
+
+
+def _slots():
+    """The app's decode semaphore (created with the app), or the module's outside one."""
+    from flask import current_app
+
+    try:
+        return current_app.extensions["foof.image_decodes"]
+    except (RuntimeError, KeyError):  # no app context, or an app built without it
+        return _default_slots
 
 
 def reencode(data, max_side):
@@ -31,18 +77,16 @@ def reencode(data, max_side):
     if not data:
         raise NotAnImage()
     try:
-        with warnings.catch_warnings():
+        with _slots(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=FORMATS) as im:
-                width, height = im.size
-                if width < 1 or height < 1 or width * height > MAX_PIXELS:
-                    raise NotAnImage()
-                im.load()
-                im = ImageOps.exif_transpose(im)
-                im = _flatten(im)
-                im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            im = small = Image.open(io.BytesIO(data), formats=FORMATS)
+            try:
+                small = _shrink(im, max_side)
                 out = io.BytesIO()
-                im.save(out, "JPEG", quality=85, optimize=True)
+                small.save(out, "JPEG", quality=85, optimize=True)
+            finally:
+                small.close()
+                im.close()
     except NotAnImage:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
@@ -51,14 +95,76 @@ def reencode(data, max_side):
     return out.getvalue()
 
 
+def _shrink(im, max_side):
+    """An RGB image at most ``max_side`` on its long side, upright, from the opened ``im``,
+    holding one decoded copy at a time (``im`` may be emptied; the caller closes it)."""
+    width, height = im.size
+    if width < 1 or height < 1:
+        raise NotAnImage()
+    if im.format == "JPEG":
+        if width * height > MAX_JPEG_PIXELS or (
+                im.info.get("progressive") and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES):
+            raise NotAnImage()
+        scale = _jpeg_scale(max(width, height), max_side)
+        if scale > 1:
+            im.draft(None, (width // scale, height // scale))
+    elif width * height > MAX_DECODE_PIXELS:
+        raise NotAnImage()
+    transpose = _ORIENTATION.get(_orientation(im))
+    im.load()
+    flat = _flatten(im)
+    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    if transpose is not None:
+        upright = flat.transpose(transpose)
+        flat.close()
+        flat = upright
+    return flat
+
+
+def _jpeg_scale(long_side, max_side):
+    """The largest of libjpeg's 1/8, 1/4, 1/2 scalings that still decodes at least
+    ``max_side`` on the long side (so the output loses nothing): the decoded copy is
+    under twice the output's side."""
+    for scale in (8, 4, 2):
+        if -(-long_side // scale) >= max_side:
+            return scale
+    return 1
+
+
+def _coefficient_bytes(im):
+    """What libjpeg holds for a progressive JPEG whatever the scaling: every DCT
+    coefficient of the whole canvas, 2 bytes per sample of each component."""
+    layers = getattr(im, "layer", None) or [(None, 1, 1, None)] * len(im.getbands())
+    most = max(h * v for _, h, v, _ in layers) or 1
+    samples = sum(h * v for _, h, v, _ in layers) / most
+    return int(im.size[0] * im.size[1] * 2 * samples)
+
+
+def _orientation(im):
+    """The EXIF (or XMP) orientation tag, None when absent or unreadable: a broken EXIF
+    block costs the rotation, not the upload."""
+    try:
+        return im.getexif().get(ExifTags.Base.Orientation)
+    except Exception:  # noqa: BLE001 - Pillow's EXIF parser raises many kinds
+        return None
+
+
 def _flatten(im):
-    """RGB without alpha: transparent parts become white rather than black."""
+    """RGB without alpha: transparent parts become white rather than black. Returns ``im``
+    itself when it is already RGB; otherwise a new image, and ``im`` is closed (freed)."""
     if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
-        im = im.convert("RGBA")
-        background = Image.new("RGB", im.size, (255, 255, 255))
-        background.paste(im, mask=im.getchannel("A"))
-        return background
-    return im.convert("RGB")
+        rgba = im if im.mode == "RGBA" else im.convert("RGBA")
+        if rgba is not im:
+            im.close()
+        flat = Image.new("RGB", rgba.size, _WHITE)
+        flat.paste(rgba, (0, 0), rgba)  # an RGBA mask: its alpha band
+        rgba.close()
+        return flat
+    if im.mode == "RGB":
+        return im
+    flat = im.convert("RGB")
+    im.close()
+    return flat
 
 
 def media_path(root, relative):
