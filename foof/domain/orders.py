@@ -5,13 +5,28 @@ The same transitions serve both faces: the legacy ``/item/order``, ``/item/trade
 secondhand ``/orders`` routes call the functions here. Every transition is a conditional
 update on the order *and* on the item in one transaction, so of any number of racing
 requests exactly one wins.
+
+Holding against one buyer emptying the market (issue #11): a buyer holds at most
+``FOOF_MAX_OPEN_ORDERS`` open orders, whichever face opened them, and places at most
+``FOOF_ORDERS_PER_HOUR`` orders on the secondhand face in any rolling hour (cancelled ones
+count: placing and cancelling is the same blockade). Both checks run in the transaction that
+opens the order, after the buyer's ``rate_locks`` row is taken, so orders sent at once by one
+buyer are counted one after another and exactly the cap gets through.
+
+Payment proof: a pay id recorded from a verified Alipay notice is final. A pay id typed by
+hand is only accepted from the **seller** (confirming a payment received outside Alipay: the
+buyer has every reason to claim a payment, the seller none), only while the order has no pay
+id, and it is stored with the :data:`MANUAL` mark so the server knows it is unverified; a
+verified notice for the order later replaces it. The wire shows the number without the mark
+(the seed's ``payId`` is a bare string).
 """
 import re
 
-from sqlalchemy import or_, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
-from foof.domain import clock, events
-from foof.domain.errors import DomainError, Invalid, ItemNotFound, NotOwner
+from foof.domain import clock, events, ratelimit
+from foof.domain.errors import DomainError, Invalid, ItemNotFound, NotForTrade, NotOwner
 from foof.domain.listings import ON_SALE, RESERVED, SOLD, get, parse_id
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
@@ -19,6 +34,10 @@ from foof.models import Item, Order
 
 OPEN, CANCELLED, COMPLETED = "0", "1", "2"
 NUMBER_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+#: Stored before a hand-entered pay id. Outside NUMBER_RE, so never part of an Alipay trade_no;
+#: the column holds 64 characters, so a hand-entered pay id is at most 63.
+MANUAL = "~"
+HOUR = 3600
 
 
 class OrderNotChangeable(DomainError):
@@ -27,6 +46,43 @@ class OrderNotChangeable(DomainError):
 
 class OwnProduct(DomainError):
     """A seller trying to buy their own product."""
+
+
+class TooManyOpenOrders(NotForTrade):
+    """The buyer already holds ``FOOF_MAX_OPEN_ORDERS`` open orders. A :class:`NotForTrade`, so
+    the legacy ``/item/order`` answers it as its usual ``not for trade`` failure."""
+
+
+class TooManyOrders(DomainError):
+    """The buyer placed ``FOOF_ORDERS_PER_HOUR`` orders in the last hour."""
+
+
+def pay_id_shown(pay_id):
+    """The pay id as the wire shows it (a hand-entered one without its mark)."""
+    if pay_id and pay_id.startswith(MANUAL):
+        return pay_id[len(MANUAL):]
+    return pay_id
+
+
+def pay_id_verified(pay_id):
+    """Whether the stored pay id came from a verified Alipay notice (or predates the mark)."""
+    return bool(pay_id) and not pay_id.startswith(MANUAL)
+
+
+def _open_count(buyer):
+    # A locking read on MySQL: the newest committed rows, whatever snapshot the transaction has.
+    stmt = (select(func.count()).select_from(Order).where(Order.buyer == buyer, Order.state == OPEN)
+            .with_for_update(read=True))
+    return db.session.execute(stmt).scalar_one()
+
+
+def ensure_room_for(buyer):
+    """Refuse a new open order for ``buyer`` at the open-orders cap (inside the transaction
+    that opens it). The buyer's lock row serialises every opening for them until commit, on
+    both faces, so concurrent openings cannot all see the same count."""
+    ratelimit.hold("orders:open", buyer)
+    if _open_count(buyer) >= int(current_app.config["FOOF_MAX_OPEN_ORDERS"]):
+        raise TooManyOpenOrders()
 
 
 # -- shared by both faces (call inside a transaction) ------------------------------------------
@@ -76,6 +132,10 @@ def create(buyer, pid, mode):
             raise ItemNotFound()
         if item.uuid == buyer:
             raise OwnProduct()
+        ensure_room_for(buyer)
+        per_hour = int(current_app.config["FOOF_ORDERS_PER_HOUR"])
+        if ratelimit.take("orders:hour", buyer, per_hour, HOUR) is None:
+            raise TooManyOrders()
         if not _item_transition(item.itemid, ON_SALE, RESERVED, to=buyer):
             raise ItemNotFound()
         return open_for(item, buyer, str(mode)).id
@@ -110,12 +170,37 @@ def _update_open(caller, order_id, **values):
 
 
 def set_number(caller, order_id, kind, number):
-    """Set the pay id (kind 1) or express number (kind 2) while the order is open."""
+    """Set the express number (kind 2, buyer or seller, while the order is open) or enter a
+    pay id by hand (kind 1).
+
+    Who may enter a pay id: only the order's **seller**, confirming a payment received
+    outside Alipay (the buyer gets :class:`NotOwner`: a buyer's claim to have paid is no
+    proof). Only while the order is open and has no pay id at all (else
+    :class:`OrderNotChangeable`): a pay id recorded from a verified Alipay notice is final,
+    and a hand-entered one is not corrected by hand either. It is stored with the
+    :data:`MANUAL` mark (unverified), which a verified notice may later replace.
+    """
     if str(kind) not in ("1", "2") or not isinstance(number, str) or not NUMBER_RE.match(number):
         raise Invalid()
-    column = "pay_id" if str(kind) == "1" else "express_number"
+    if str(kind) == "2":
+        atomic(_update_open, caller, order_id, express_number=number)
+        return
+    if len(number) > 64 - len(MANUAL):
+        raise Invalid()
 
-    atomic(_update_open, caller, order_id, **{column: number})
+    def work():
+        order = _load(order_id)
+        if caller != order.seller:
+            raise NotOwner()
+        done = db.session.execute(
+            update(Order).where(Order.id == order.id, Order.state == OPEN, Order.pay_id.is_(None))
+            .values(pay_id=MANUAL + number, updated_at=clock.now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if done != 1:
+            raise OrderNotChangeable()
+
+    atomic(work)
 
 
 def change_state(caller, order_id, state):
@@ -157,7 +242,8 @@ def record_payment(order_id, trade_no, amount):
     """Store Alipay's ``trade_no`` as the pay id, once; True if this call recorded it.
 
     Idempotent: a notice for an order that already carries this trade number changes
-    nothing. The amount must equal the order's price to the cent.
+    nothing. The amount must equal the order's price to the cent. A verified pay id is final
+    (another trade number is refused); a hand-entered (unverified) one is replaced.
     """
 
     def work():
@@ -166,10 +252,11 @@ def record_payment(order_id, trade_no, amount):
             raise Invalid()
         if order.pay_id == trade_no:
             return False
-        if order.state != OPEN or order.pay_id:
+        if order.state != OPEN or pay_id_verified(order.pay_id):
             raise OrderNotChangeable()
+        unverified = Order.pay_id.is_(None) if order.pay_id is None else Order.pay_id == order.pay_id
         done = db.session.execute(
-            update(Order).where(Order.id == order.id, Order.state == OPEN, Order.pay_id.is_(None))
+            update(Order).where(Order.id == order.id, Order.state == OPEN, unverified)
             .values(pay_id=trade_no, updated_at=clock.now())
             .execution_options(synchronize_session=False)
         ).rowcount

@@ -4,6 +4,12 @@
 ``imgurl``; ``location`` and ``tags`` live in ``item_details``. State ``"0"``↔1,
 ``"1"``↔3 or 2, ``"2"``↔4. Adding, editing and taking down go through the same listing
 functions as the legacy face.
+
+A deleted product is gone (issue #11): the detail answers 4006 for 4 (taken down here or
+deleted through ``/item/delete``) and for the old server's 3 without a buyer — the old server
+wrote 3 for deletions too, and a real reservation always names its buyer in ``to``. A
+seller's phone number is public only when the seller published it through this face (see
+:func:`published_phone`).
 """
 from sqlalchemy import func, select, update
 
@@ -12,7 +18,7 @@ from foof.domain.errors import Invalid, ItemNotFound, NotOwner
 from foof.domain.listings import DELETED, ON_SALE, RESERVED, SOLD
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
-from foof.models import Item, ItemDetail
+from foof.models import Item, ItemDetail, User, UserProfile
 
 STATE = {ON_SALE: "0", RESERVED: "1", SOLD: "1", DELETED: "2"}
 MAX_PAGE_SIZE = 100
@@ -40,15 +46,36 @@ def on_sale(page=None, size=None, category=None):
     return db.session.execute(stmt).all()
 
 
+def is_gone(item):
+    """Deleted: 4 (FOOF's deletion) or the old server's 3 with nobody reserved (its deletion)."""
+    return item.sold == DELETED or (item.sold == RESERVED and not item.to)
+
+
 def detail(pid):
-    """``(item, details)`` of a product in any product state (not want posts)."""
+    """``(item, details)`` of a live product: on sale, reserved or sold (not want posts, not
+    deleted)."""
     try:
         item = db.session.get(Item, listings.parse_id(pid))
     except Invalid:
         raise ItemNotFound() from None
-    if item is None or item.sold <= 0:
+    if item is None or item.sold <= 0 or is_gone(item):
         raise ItemNotFound()
     return item, db.session.get(ItemDetail, item.itemid)
+
+
+def published_phone(seller_uuid):
+    """The seller's phone number if they published it through the secondhand profile, else
+    None. Without a schema change the rule is: the account has a secondhand login (it was
+    created on this face, where ``users.phonenumber`` starts as a placeholder, so a real number
+    there can only have come from ``POST /users/detail``) and the number is not the
+    placeholder. A legacy account's number is its login name, never published."""
+    row = db.session.execute(
+        select(User.phonenumber, UserProfile.login).join(UserProfile, UserProfile.uuid == User.uuid)
+        .where(User.uuid == seller_uuid)
+    ).first()
+    if row is None or not row.login or not row.phonenumber or profiles.is_placeholder(row.phonenumber):
+        return None
+    return row.phonenumber
 
 
 def _fields(data):

@@ -5,6 +5,10 @@
 
 Each transition is one conditional ``UPDATE … WHERE sold = <expected>``: whatever number
 of requests race, the row count lets exactly one of them win, on SQLite and MySQL alike.
+
+Reserving a product for a buyer opens an order, so it obeys the buyer's open-orders cap
+(:func:`foof.domain.orders.ensure_room_for`); at the cap ``/item/order`` answers its usual
+``not for trade`` failure.
 """
 from sqlalchemy import select, update
 
@@ -51,6 +55,8 @@ def order(owner_uuid, itemid, buyer):
             raise NotForTrade()
         if abs(item.sold) != ON_SALE:
             raise NotForTrade()
+        if item.sold > 0:  # want posts open no order, so they do not count against the buyer's cap
+            orders.ensure_room_for(to)  # at the cap: TooManyOpenOrders, a NotForTrade
         if not _transition(item, item.sold, RESERVED * _sign(item.sold), to=to):
             raise NotForTrade()
         orders.open_for(item, to)

@@ -34,6 +34,10 @@ ERRORS = {
     NotForTrade: (4006, "商品不存在！", 200),
     trades.NotReserved: (4006, "商品不存在！", 200),
     orders.OrderNotChangeable: (4007, "订单状态不支持修改", 200),
+    # Issue #11: one buyer may not take the market off sale. A new state (the table had none
+    # for "limit reached"); HTTP 200 like every handled refusal.
+    orders.TooManyOpenOrders: (4008, "未完成的订单过多，请先完成或取消已有订单", 200),
+    orders.TooManyOrders: (4008, "下单过于频繁，请一小时后再试", 200),
     StorageRejected: (5001, "更新失败，请联系系统管理员", 200),
 }
 

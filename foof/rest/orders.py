@@ -15,7 +15,7 @@ def order_entry(order):
     return {
         "id": long_id(order.id), "seller": user_id(order.seller), "sellerAlias": profiles.display_name(order.seller),
         "buyer": user_id(order.buyer), "buyerAlias": profiles.display_name(order.buyer), "pid": long_id(order.itemid),
-        "price": price(order.price), "transactionMode": order.transaction_mode, "payId": order.pay_id,
+        "price": price(order.price), "transactionMode": order.transaction_mode, "payId": orders.pay_id_shown(order.pay_id),
         "expressNumber": order.express_number, "state": order.state,
         "createTime": moment(order.created_at), "updateTime": moment(order.updated_at),
         "pname": item.title if item else None,
@@ -25,7 +25,10 @@ def order_entry(order):
 @bp.post("/orders/<key>")
 @handled
 def create_or_update(key):
-    """``?trans=0|1`` buys product ``key``; ``?type=1|2&number=…`` updates order ``key``."""
+    """``?trans=0|1`` buys product ``key``; ``?type=1|2&number=…`` updates order ``key``.
+
+    Buying is capped per buyer (open orders, orders per hour: state 4008); a pay id (type 1)
+    is entered by the seller only (see :func:`foof.domain.orders.set_number`)."""
     user = auth.current_user()
     args = request.args
     if "type" in args and "number" in args:

@@ -1,7 +1,8 @@
 """``/products``: lists, detail, add, update, picture, take down (seed 004, CONTRACT 2)."""
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, products
+from foof.domain.errors import BadToken
 from foof.domain.listings import DEFAULT_IMAGE
 from foof.rest import auth
 from foof.rest.envelope import category_id, handled, long_id, moment, price, user_id
@@ -30,15 +31,30 @@ def list_entry(item, details):
     }
 
 
+def logged_in():
+    """Whether the caller is logged in (cookie or Bearer). A request with neither is
+    anonymous without touching the session (no cookie set or cleared for it)."""
+    if "Authorization" not in request.headers and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return False
+    try:
+        auth.current_user()
+    except BadToken:
+        return False
+    return True
+
+
 def detail_entry(item, details):
+    """The detail; ``sellerPhone`` only for a logged-in viewer and only when the seller
+    published it (CONTRACT 2; issue #11: anyone could walk the ids and collect phones)."""
     seller = accounts.get(item.uuid)
     from foof.rest.users import detail_of
 
     seller_detail = detail_of(seller)
+    phone = products.published_phone(item.uuid) if logged_in() else None
     return {
         "id": long_id(item.itemid), "seller": user_id(item.uuid),
         "sellerAlias": seller_detail["alias"], "sellerAvatar": seller_detail["avatar"],
-        "sellerPhone": seller_detail["phoneNumber"], "name": item.title,
+        "sellerPhone": phone, "name": item.title,
         "category": category_id(item.type), "description": item.note,
         "location": details.location if details else None, "price": price(item.price),
         "img": first_image(item.imgurl), "tags": details.tags if details else None,
