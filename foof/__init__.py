@@ -65,13 +65,14 @@ def create_app(test_config=None):
     instance_path = _absolute(
         test_config.get("FOOF_INSTANCE_PATH") or os.environ.get("FOOF_INSTANCE_PATH") or "instance"
     )
-    os.makedirs(instance_path, exist_ok=True)
+    os.makedirs(instance_path, mode=0o700, exist_ok=True)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
                 static_folder=None)
     app.json = JSONProvider(app)
     _load_config(app, test_config)
     app.session_interface = CookieSessionInterface()
     _configure_logging(app)
+    _keep_private(app)
     db.init_app(app)
     jwt.init_app(app)
     _tune_sqlite(app)
@@ -126,6 +127,60 @@ def _load_config(app, test_config):
     # is the whole body's.
     cfg["MAX_FORM_MEMORY_SIZE"] = cfg["FOOF_MAX_UPLOAD_BYTES"]
     cfg["JSON_AS_ASCII"] = False
+
+
+def _keep_private(app):
+    """The instance folder (secrets, the SQLite database, the outboxes with live SMS codes)
+    and the search index are the server's alone: folders 0700, files 0600. The database
+    file is created 0600 before SQLAlchemy first connects (SQLite gives its -wal and -shm
+    files the main file's mode); anything already there with looser modes is tightened
+    now, with a log line. The outboxes are kept private by foof.senders."""
+    for folder in (app.instance_path, app.config["FOOF_SEARCH_INDEX"]):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        tighten(folder, 0o700)
+    database = _sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    if database:
+        os.makedirs(os.path.dirname(database) or ".", exist_ok=True)
+        try:
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            tighten(database + suffix, 0o600)
+    for name in ("secret_key", "jwt_secret", "foof.cfg"):
+        tighten(os.path.join(app.instance_path, name), 0o600)
+
+
+def _sqlite_file(url):
+    """The database file of a SQLite URL, None for another database or an in-memory one."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:"):  # a URI filename: leave it to its owner
+        return None
+    return os.path.abspath(parsed.database)
+
+
+_log = logging.getLogger("foof")
+
+
+def tighten(path, mode):
+    """Take group and other permissions away from ``path`` beyond ``mode``; logs a change.
+    A missing path is fine; one the process may not change is logged, not fatal."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return
+    if current & ~mode & 0o077 == 0:
+        return
+    try:
+        os.chmod(path, current & mode)
+    except OSError as exc:
+        _log.warning("%s is mode %04o (readable by others) and could not be tightened: %s", path, current, exc)
+        return
+    _log.warning("%s was mode %04o, readable by others: tightened to %04o", path, current, current & mode)
 
 
 def _instance_secret(app, name):

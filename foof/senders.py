@@ -28,11 +28,15 @@ def _stamp():
 
 
 def _append_jsonl(path, record):
+    """Append one line; the outbox holds live codes and phone numbers, so its folder is
+    created 0700 and its files 0600 (an existing looser file is tightened by build)."""
     line = json.dumps(record, ensure_ascii=False) + "\n"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with _append_lock, open(path, "a", encoding="utf-8") as fh:
-            fh.write(line)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with _append_lock:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "a", encoding="utf-8") as fh:
+                fh.write(line)
     except OSError as exc:
         log.error("cannot write outbox %s: %s", path, exc)
         raise SendFailed() from exc
@@ -109,9 +113,23 @@ class SmtpMail:
             raise SendFailed() from exc
 
 
+def _tighten_outbox(outbox):
+    """An outbox written before files were created private: folder 0700, files 0600."""
+    from foof import tighten
+
+    if not os.path.isdir(outbox):
+        return
+    tighten(outbox, 0o700)
+    for name in os.listdir(outbox):
+        path = os.path.join(outbox, name)
+        if os.path.isfile(path):
+            tighten(path, 0o600)
+
+
 def build(config, instance_path):
     """``(sms, mail)`` senders for this configuration."""
     outbox = os.path.join(instance_path, "outbox")
+    _tighten_outbox(outbox)
     if config["FOOF_SMS_BACKEND"] == "http":
         sms = HttpSms(config["FOOF_SMS_HTTP_URL"], config["FOOF_SMS_HTTP_TIMEOUT"])
     elif config["FOOF_SMS_BACKEND"] == "outbox":
