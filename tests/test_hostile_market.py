@@ -147,21 +147,10 @@ def test_session_cookie_is_samesite_lax_and_httponly(app):
     (PUBLIC_URL, "auto", True), ("http://localhost:4000", "auto", False),
     ("http://localhost:4000", "1", True), (PUBLIC_URL, "0", False), (PUBLIC_URL, "off", False),
 ])
-def test_session_cookie_secure_follows_the_setting(config, public_url, setting, secure):
-    from foof import create_app
-
+def test_session_cookie_secure_follows_the_setting(config, request, public_url, setting, secure):
     config.update(FOOF_PUBLIC_URL=public_url, FOOF_SESSION_COOKIE_SECURE=setting)
-    app = create_app(config)
-    with app.app_context():
-        from foof.cli import create_schema
-
-        create_schema()
-    try:
-        assert ("secure" in session_cookie(log_in_reply(app))) is secure
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    app = request.getfixturevalue("app")  # built from the changed configuration
+    assert ("secure" in session_cookie(log_in_reply(app))) is secure
 
 
 def test_a_bad_secure_setting_fails_at_start(config):

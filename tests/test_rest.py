@@ -423,8 +423,10 @@ def test_4007_completed_and_cancelled_orders_cannot_change(app, people):
         for who in (buyer, seller):
             for state in ("1", "2"):
                 assert_refused(who("POST", f"/orders/state/{oid}?state={state}"), 4007)
-            for kind in ("1", "2"):
-                assert_refused(who("POST", f"/orders/{oid}?type={kind}&number=998877"), 4007)
+            assert_refused(who("POST", f"/orders/{oid}?type=2&number=998877"), 4007)
+        # issue #11: only the seller enters a pay id by hand; the buyer is refused before the state
+        assert_refused(seller("POST", f"/orders/{oid}?type=1&number=998877"), 4007)
+        assert_refused(buyer("POST", f"/orders/{oid}?type=1&number=998877"), 4004)
     states = {int(o["pid"]): (o["state"], o["payId"], o["expressNumber"]) for o in ok(buyer("GET", "/orders/buy"))}
     assert states == {int(done): ("2", None, None), int(cancelled): ("1", None, None)}
     assert product_state(app, done) == (2, buyer.uuid)
@@ -686,15 +688,15 @@ def test_padded_and_unpadded_ids_in_paths(app, people):
     ok(buyer.buy(pad(pid)))
     oid = the_order(buyer)["id"]
     assert re.fullmatch(r"[0-9]{20}", oid)
-    ok(buyer("POST", f"/orders/{oid}?type=1&number=20230117"))
-    ok(seller("POST", f"/orders/{int(oid)}?type=2&number=SF1234567"))
+    ok(seller("POST", f"/orders/{oid}?type=1&number=20230117"))  # issue #11: the seller enters a pay id
+    ok(buyer("POST", f"/orders/{int(oid)}?type=2&number=SF1234567"))
     ok(seller("POST", f"/orders/state/{int(oid)}?state=2"))
     order = the_order(buyer)
     assert (order["payId"], order["expressNumber"], order["state"]) == ("20230117", "SF1234567", "2")
     # a second product taken down by its padded id
     other = int(seller.add_product("书", "3"))
     ok(seller("DELETE", f"/products/{pad(other)}"))
-    assert ok(call(everyone, "GET", f"/products/detail/{other}"))["state"] == "2"
+    assert_refused(call(everyone, "GET", f"/products/detail/{other}"), 4006)  # issue #11: deleted is gone
 
 
 def test_ids_are_padded_strings_and_prices_floats(app, people):
