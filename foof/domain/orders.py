@@ -20,6 +20,7 @@ id, and it is stored with the :data:`MANUAL` mark so the server knows it is unve
 verified notice for the order later replaces it. The wire shows the number without the mark
 (the seed's ``payId`` is a bare string).
 """
+import logging
 import re
 
 from flask import current_app
@@ -32,6 +33,7 @@ from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import Item, Order
 
+log = logging.getLogger(__name__)
 OPEN, CANCELLED, COMPLETED = "0", "1", "2"
 NUMBER_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 #: Stored before a hand-entered pay id. Outside NUMBER_RE, so never part of an Alipay trade_no;
@@ -262,6 +264,9 @@ def record_payment(order_id, trade_no, amount):
         ).rowcount
         if done != 1:
             raise OrderNotChangeable()
+        if order.pay_id is not None:
+            log.warning("order %s: the hand-entered pay id %r was replaced by Alipay's verified %r",
+                        order.id, pay_id_shown(order.pay_id), trade_no)
         return True
 
     return atomic(work)

@@ -35,11 +35,17 @@ def query_param(name, description, required=False, values=None, kind="string"):
 
 
 def json_body(schema, form=True):
-    """JSON, and (like every secondhand route) the same fields as a form."""
+    """JSON, and the same fields as a form — a form only without the session cookie (with a
+    Bearer token, or before logging in): cookie-authenticated forms are refused (CSRF)."""
     content = {"application/json": {"schema": schema}}
     if form:
         content["application/x-www-form-urlencoded"] = {"schema": schema}
     return {"required": True, "content": content}
+
+
+CSRF_NOTE = ("Cookie-authenticated POST/PATCH/DELETE requests (the session cookie, no Bearer header) "
+             "are refused with state 4004, HTTP 403, when their Origin (or Referer) is not this site, "
+             "or when their body is a form (urlencoded, multipart except on uploads, text/plain): send JSON.")
 
 
 def upload_body():
@@ -132,15 +138,21 @@ def paths():
             "delete": operation("products", "Take my product down", security=LOGIN, owner=True,
                                 params=(path_param("id", "product id, padded or not"),)),
         },
-        "/products/detail/{pid}": {"get": operation("products", "A product with its seller",
-                                                    reply="ProductDetailEnvelope", params=(PID,))},
+        "/products/detail/{pid}": {"get": operation(
+            "products", "A product with its seller", reply="ProductDetailEnvelope", params=(PID,),
+            description="`sellerPhone` only for a logged-in viewer (cookie or Bearer) and only when the seller "
+                        "published it through the secondhand profile; a deleted product answers 4006.")},
         "/products/img/{pid}": _upload("products", "Set my product's picture", params=(PID,), owner=True),
         "/orders/{key}": {"post": operation(
             "orders", "Buy product `key` (`trans`), or set an order's pay id / express number (`type` + `number`)",
             security=LOGIN, owner=True,
-            description="With both `type` and `number` present, `key` is an order id and the buyer or seller "
-                        "sets the pay id (type 1) or express number (type 2) of an open order; otherwise `key` "
-                        "is a product id that the caller buys (not their own, must be on sale).",
+            description="With both `type` and `number` present, `key` is an order id: the buyer or seller "
+                        "sets the express number (type 2) of an open order, and only the seller enters a pay id "
+                        "by hand (type 1: a payment received outside Alipay; at most 63 characters), once, while "
+                        "the order has none (4007 otherwise; a pay id from a verified Alipay notice is final). "
+                        "Otherwise `key` is a product id that the caller buys (not their own, must be on sale); "
+                        "state 4008 when the caller holds FOOF_MAX_OPEN_ORDERS open orders or placed "
+                        "FOOF_ORDERS_PER_HOUR orders in the last hour.",
             params=(path_param("key", "product id (buy) or order id (update), padded or not"),
                     query_param("trans", "transaction mode when buying", values=("0", "1")),
                     query_param("type", "1 pay id, 2 express number", values=("1", "2")),
@@ -189,13 +201,14 @@ def build(app):
         plugins=[MarshmallowPlugin()],
         info={"description": "The secondhand face of the FOOF campus marketplace (`/users`, `/products`, "
                              "`/orders`, `/alipay`). Every reply is the envelope `{\"state\",\"message\","
-                             "\"data\"}`; ids are zero-padded strings; paths accept padded or unpadded ids."},
+                             "\"data\"}`; ids are zero-padded strings; paths accept padded or unpadded ids. "
+                             + CSRF_NOTE},
         servers=[{"url": str(app.config.get("FOOF_PUBLIC_URL") or "/")}],
         tags=[{"name": name} for name in ("users", "products", "orders", "alipay", "meta")],
     )
     spec.components.security_scheme("cookieSession", {
         "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME", "session"),
-        "description": "Set by POST /users/sessions."})
+        "description": "Set by POST /users/sessions (HttpOnly, SameSite=Lax, Secure behind TLS). " + CSRF_NOTE})
     spec.components.security_scheme("bearerToken", {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "A legacy login token (POST /user/login)."})

@@ -16,10 +16,12 @@ STATES = {
     4001: "用户数据不存在 (user missing or deactivated)",
     4002: "密码验证失败 (wrong password; also too many attempts)",
     4003: "用户未登录 (not logged in) — HTTP 401",
-    4004: "无权操作 (not your product / order) — HTTP 403",
+    4004: "无权操作 (not your product / order; also 跨站请求被拒绝 / 请使用 JSON 请求体: a cookie-authenticated "
+          "unsafe request from a foreign Origin/Referer or with a form body) — HTTP 403",
     4005: "输入数据不合法 (invalid input)",
     4006: "商品不存在！ (product missing or not in a state that allows this)",
     4007: "订单状态不支持修改 (order missing or not in a state that allows this)",
+    4008: "未完成的订单过多 / 下单过于频繁 (the buyer's open-orders cap or orders-per-hour limit)",
     5000: "注册失败，请联系系统管理员 (insert failed)",
     5001: "更新失败，请联系系统管理员 (update failed)",
     5002: "支付未配置 / payment refused",
@@ -161,7 +163,8 @@ class ProductDetail(Schema):
     seller = _id(10, "seller's user id")
     sellerAlias = _text()
     sellerAvatar = _text()
-    sellerPhone = _text()
+    sellerPhone = _text("only for a logged-in viewer, and only if the seller published it through the "
+                        "secondhand profile; else null")
     name = _text()
     category = _id(5, "category id")
     description = _text()
@@ -169,7 +172,7 @@ class ProductDetail(Schema):
     price = fields.Float(allow_none=True, metadata={"example": 6.0})
     img = _text('first picture, "/" when none')
     tags = _text()
-    state = _text('"0" on sale, "1" sold or reserved, "2" taken down')
+    state = _text('"0" on sale, "1" sold or reserved (a taken-down product answers 4006)')
     createTime = _moment()
     updateTime = _moment()
 
@@ -183,7 +186,8 @@ class OrderEntry(Schema):
     pid = _id(20, "product id")
     price = fields.Float(allow_none=True, metadata={"example": 6.0})
     transactionMode = _text('"0" or "1"')
-    payId = _text("Alipay trade_no or the number set with type=1")
+    payId = _text("Alipay trade_no from a verified notice (final), or the number the seller entered with "
+                  "type=1 (unverified; a verified notice replaces it)")
     expressNumber = _text()
     state = _text('"0" open, "1" cancelled, "2" completed')
     createTime = _moment()
