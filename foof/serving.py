@@ -23,10 +23,24 @@ and serves the plain way; ``tests/test_serving.py`` runs a real server through t
 ``FOOF_INLINE_READS``: ``auto`` (the default: SQLite only), ``always`` (MySQL too: measured
 +30–50 % on the three reads there, but a stalled database then stalls every connection, not
 just the requests that read it) or ``off``.
+
+Slow and idle clients (both modes). waitress keeps at most ``connection_limit`` connections
+open and stops accepting at the limit, so ~100 clients that open a connection and send
+nothing, or a header or body a byte at a time, locked every other client out (its defaults:
+100 connections, 120 s of silence before one is closed). Here the limit is
+``FOOF_CONNECTION_LIMIT`` (1000) and, at the limit, the server does not stop accepting: it
+closes the connection that has waited longest for its request to complete (an idle
+keep-alive connection, or one still sending its headers or body) — never one whose request
+is being answered — and accepts the next. ``FOOF_CHANNEL_TIMEOUT`` (30 s) closes a connection
+silent that long and one whose request headers are not complete after that long however
+slowly they trickle in; both checked every 2 s. Bodies above ``FOOF_MAX_REQUEST_BODY_BYTES``
+are refused by waitress before they are buffered. A reverse proxy (nginx) in front remains
+the production answer to many slow clients (README).
 """
 import inspect
 import logging
 import threading
+import time
 
 import waitress.server
 from waitress.channel import HTTPChannel
@@ -38,7 +52,166 @@ from foof.legacy.hot import ANSWER
 log = logging.getLogger("foof.serving")
 
 
-class Channel(HTTPChannel):
+#: How often waitress's maintenance looks for timed-out connections (its default: 30 s).
+CLEANUP_INTERVAL = 2
+
+
+class GuardedChannel(HTTPChannel):
+    """A channel that knows since when it has been waiting for its current request."""
+
+    _request_started = None  # when the first byte of a still incomplete request came
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._idle_since = self.creation_time
+
+    def received(self, data):
+        if self.request is None and data:
+            self._request_started = time.time()
+        return super().received(data)
+
+    def service(self):
+        try:
+            super().service()
+        finally:
+            self._idle_since = time.time()
+
+    def waiting_since(self):
+        """When this connection began waiting for a complete request; None while a request
+        is being answered or a reply sent (such a connection is never evicted)."""
+        if self.requests or self.total_outbufs_len or self.will_close or self.close_when_flushed:
+            return None
+        if self.request is not None and self._request_started is not None:
+            return self._request_started
+        return self._idle_since
+
+    def headers_overdue(self, cutoff):
+        """Still sending the headers of a request begun before ``cutoff``."""
+        request = self.request
+        return (request is not None and not request.headers_finished and not self.requests
+                and self._request_started is not None and self._request_started < cutoff)
+
+
+class GuardedServer:
+    """Mixed into waitress's listening server class (see :func:`_guard`): at the connection
+    limit, evict the connection waiting longest instead of no longer accepting; close
+    connections whose headers are overdue."""
+
+    def readable(self):
+        now = time.time()
+        if now >= self.next_channel_cleanup:
+            self.next_channel_cleanup = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        if not self.accepting:
+            return False
+        if len(self._map) >= self.adj.connection_limit and not self._make_room():
+            if not self.in_connection_overflow:
+                self.in_connection_overflow = True
+                self.logger.warning("%d connections open, every one busy: no longer accepting "
+                                    "new connections", len(self.active_channels))
+            return False
+        if self.in_connection_overflow:
+            self.in_connection_overflow = False
+            self.logger.info("below the connection limit again: accepting")
+        return True
+
+    def _make_room(self):
+        """Whether a new connection fits once the ones already closing are gone, after
+        marking the one waiting longest for its request to close (deferred: the loop
+        closes it on its next round, never while it may be selected on)."""
+        closing, victim, oldest = 0, None, None
+        for channel in list(self.active_channels.values()):
+            if channel.will_close:
+                closing += 1
+                continue
+            since = channel.waiting_since() if isinstance(channel, GuardedChannel) else None
+            if since is not None and (oldest is None or since < oldest):
+                victim, oldest = channel, since
+        if len(self._map) - closing < self.adj.connection_limit:
+            return True
+        if victim is None:
+            return False
+        victim.will_close = True
+        self.evicted += 1
+        now = time.time()
+        if now - self._evict_logged >= 10:
+            self._evict_logged = now
+            self.logger.warning("connection limit (%d) reached: closing the connections waiting "
+                                "longest for a complete request (%d so far)",
+                                self.adj.connection_limit, self.evicted)
+        return True
+
+    evicted = 0  # connections closed to make room (tests, diagnostics)
+    _evict_logged = 0.0
+
+    def maintenance(self, now):
+        super().maintenance(now)  # silent for channel_timeout seconds: closed
+        cutoff = now - self.adj.channel_timeout
+        for channel in list(self.active_channels.values()):
+            if isinstance(channel, GuardedChannel) and channel.headers_overdue(cutoff):
+                channel.will_close = True
+
+
+_guarded_classes = {}
+
+
+def _guard(listener, channel_class):
+    """Make a listening waitress server a :class:`GuardedServer` serving ``channel_class``."""
+    base = type(listener)
+    if not isinstance(listener, GuardedServer):
+        if base not in _guarded_classes:
+            _guarded_classes[base] = type("Guarded" + base.__name__, (GuardedServer, base), {})
+        listener.__class__ = _guarded_classes[base]
+    listener.channel_class = channel_class
+
+
+def _listeners(server):
+    """The listening servers: ``server`` itself, or those of a MultiSocketServer (a host name
+    with IPv4 and IPv6 addresses)."""
+    base = waitress.server.BaseWSGIServer
+    return [server] if isinstance(server, base) else [
+        each for each in server.map.values() if isinstance(each, base)]
+
+
+def limits(app):
+    """waitress's options for the connection and body limits (see the module docstring)."""
+    cfg = app.config
+    options = {
+        "connection_limit": int(cfg["FOOF_CONNECTION_LIMIT"]),
+        "channel_timeout": int(cfg["FOOF_CHANNEL_TIMEOUT"]),
+        "cleanup_interval": CLEANUP_INTERVAL,
+        "max_request_body_size": int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]),
+        # select() cannot watch a descriptor numbered 1024 or above; poll() can.
+        "asyncore_use_poll": True,
+    }
+    for key, name in (("connection_limit", "FOOF_CONNECTION_LIMIT"), ("channel_timeout", "FOOF_CHANNEL_TIMEOUT"),
+                      ("max_request_body_size", "FOOF_MAX_REQUEST_BODY_BYTES")):
+        if options[key] < 1:
+            raise ValueError(f"{name} must be at least 1, not {options[key]}")
+    return options
+
+
+def _raise_file_limit(connections):
+    """Let the process open a descriptor for every connection allowed, and some to spare
+    (the soft RLIMIT_NOFILE is often 1024), up to the hard limit."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open-file limit to %d: %s", new, exc)
+            return
+        if new < wanted:
+            log.warning("open-file limit %d is below FOOF_CONNECTION_LIMIT + 256", new)
+
+
+class Channel(GuardedChannel):
     # Only ever touched by the I/O thread, except _prepared (see task_class).
     _reading = None  # the I/O thread's ident while it reads this channel
     _answer_now = False
@@ -99,6 +272,13 @@ class Dispatcher(ThreadedTaskDispatcher):
         return True
 
 
+def _guard_present():
+    """What :class:`GuardedServer` and :class:`GuardedChannel` rely on in waitress (3.x)."""
+    base = waitress.server.BaseWSGIServer
+    return all(hasattr(base, name) for name in (
+        "channel_class", "next_channel_cleanup", "in_connection_overflow", "maintenance"))
+
+
 def _hooks_present():
     """waitress's two hooks used here: the servers' channel class and the dispatcher shim."""
     return (hasattr(waitress.server.BaseWSGIServer, "channel_class")
@@ -138,23 +318,26 @@ def create_server(app, host, port, threads, inline=None):
     if inline is None:
         inline = inline_wanted(app)
     hot_path = app.extensions.get("foof.hot_path")
-    options = {"host": host, "port": port, "threads": threads, "ident": "foof"}
+    options = {"host": host, "port": port, "threads": threads, "ident": "foof", **limits(app)}
     if inline and hot_path is not None and not _hooks_present():
         log.warning("this waitress cannot answer hot reads on its I/O thread; serving the plain way")
         inline = False
+    _raise_file_limit(options["connection_limit"])
     if inline and hot_path is not None:
         dispatcher = Dispatcher(hot_path)
         server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
         dispatcher.set_thread_count(threads)  # once listening: no threads left on a bind error
-        # One listening server, or several (a host name with IPv4 and IPv6 addresses).
-        base = waitress.server.BaseWSGIServer
-        listeners = [server] if isinstance(server, base) else [
-            each for each in server.map.values() if isinstance(each, base)]
-        for listener in listeners:
-            listener.channel_class = Channel
+        for listener in _listeners(server):
+            _guard(listener, Channel)
         server.foof_inline = True
         return server
     server = waitress.server.create_server(app, **options)
+    if _guard_present():
+        for listener in _listeners(server):
+            _guard(listener, GuardedChannel)
+    else:
+        log.warning("this waitress lacks what the connection guard uses: at the connection limit "
+                    "new clients wait")
     server.foof_inline = False
     return server
 
@@ -162,6 +345,9 @@ def create_server(app, host, port, threads, inline=None):
 def serve(app, host, port, threads):
     """Serve ``app`` with waitress until interrupted (``python wsgi.py``)."""
     server = create_server(app, host, port, threads)
-    log.info("serving on http://%s:%s with %s threads%s", host, port, threads,
-             "; hot reads answered on the I/O thread" if server.foof_inline else "")
+    adj = server.adj
+    log.info("serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, "
+             "bodies up to %d bytes", host, port, threads,
+             "; hot reads answered on the I/O thread" if server.foof_inline else "",
+             adj.connection_limit, adj.channel_timeout, adj.max_request_body_size)
     server.run()
