@@ -1,13 +1,22 @@
 """Reading secondhand requests: JSON or form bodies alike; the one uploaded file."""
 from flask import request
 
+from foof.domain.errors import Invalid
 from foof.rest.envelope import Refused
 
 
 def payload():
+    """The request's fields. A JSON body must be an object: a body that is not JSON at all
+    (including one with a lone surrogate or nested too deep) or is an array, string or number
+    is :class:`Invalid` (4005) instead of being read as "no fields" — an update with no
+    fields would succeed and touch the row. An empty body is no fields."""
     if request.is_json:
+        if not request.get_data(cache=True):
+            return {}
         body = request.get_json(silent=True)
-        return body if isinstance(body, dict) else {}
+        if not isinstance(body, dict):
+            raise Invalid()
+        return body
     return {key: request.form.get(key) for key in request.form.keys()}
 
 

@@ -541,7 +541,8 @@ class WhooshBackend(SearchBackend):
             budget -= count
         if len(coordinated) > 1:
             scoring = Or([scoring, And(coordinated, boost=ALL_WORDS_BOOST)])
-        results = searcher.search(scoring, limit=offset + size)
+        # size 0 asks only for the total (as Elasticsearch answers it); Whoosh wants a limit >= 1.
+        results = searcher.search(scoring, limit=max(1, offset + size))
         total = self._count(searcher, version, counting)
         make = SOURCES[kind]
         hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset:offset + size]]
