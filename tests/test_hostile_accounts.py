@@ -410,3 +410,12 @@ def test_a_phone_number_finds_the_phones_account_before_a_login_name(app, make_u
         db.session.commit()
     answer = rest(web, "POST", "/users/sessions", {"username": "12345", "password": "shadow-pw"})
     assert int(answer["data"]["id"]) == shadow_uuid
+
+
+def test_a_missing_code_is_refused_without_spending_a_try(app, client, outbox):
+    person, uuid = rest_person(app, "owner111")
+    ask_code(client, PHONE)
+    for body in ({"phoneNumber": PHONE}, {"phoneNumber": PHONE, "verifyCode": ""}, {"phoneNumber": PHONE, "verifyCode": None}) * 2:
+        assert state(rest(person, "POST", "/users/detail", body)) == BAD_CODE_STATE
+    body = {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)}
+    assert state(rest(person, "POST", "/users/detail", body)) == (200, None)

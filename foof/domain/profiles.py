@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from foof.domain import accounts, clock, events, media, passwords, ratelimit, verification
-from foof.domain.errors import DomainError, Invalid, TooFrequent, UserNotFound, WrongPassword
+from foof.domain.errors import DomainError, Invalid, NoLiveCode, TooFrequent, UserNotFound, WrongPassword
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import User, UserProfile
@@ -257,6 +257,8 @@ def update_detail(uuid, fields):
             if owner is not None and owner != uuid:
                 raise PhoneInUse()
             if owner is None:  # a new number for this account: prove it
+                if code in (None, ""):
+                    raise NoLiveCode()  # no code sent: refused without spending a try
                 verification.consume(phone, code)
             else:
                 del user_values["phonenumber"]

@@ -6,7 +6,9 @@ request/response cycle cost more than the work itself: building the request, two
 adapters, the session, hooks, the response object. This WSGI layer answers the *plain form*
 of those three requests itself, calling the same view functions (the undecorated ones) and
 the same renderer as the Flask routes (fetchnew: ``messaging.poll``, which checks the token's
-account and waiting messages in one read, and the route's reply builder).
+account, its last password change — a token issued before it is refused — and waiting
+messages in one read, and the route's reply builder). ``GET /item`` and ``GET /user`` take
+no token.
 :meth:`HotPath.answer` is the same work as a function of the environ that never writes, for
 ``foof.serving`` to run on waitress's I/O thread.
 
