@@ -233,6 +233,8 @@ def _guard_bodies(app):
 
     @app.before_request
     def _body_limit():
+        if request.environ.get(serving.BODY_TOO_LARGE):  # waitress refused the body
+            raise RequestEntityTooLarge()
         limit = request.max_content_length
         if limit is None:
             return

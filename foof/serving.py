@@ -33,18 +33,21 @@ closes the connection that has waited longest for its request to complete (an id
 keep-alive connection, or one still sending its headers or body) — never one whose request
 is being answered — and accepts the next. ``FOOF_CHANNEL_TIMEOUT`` (30 s) closes a connection
 silent that long and one whose request headers are not complete after that long however
-slowly they trickle in; both checked every 2 s. Bodies above ``FOOF_MAX_REQUEST_BODY_BYTES``
-are refused by waitress before they are buffered. A reverse proxy (nginx) in front remains
-the production answer to many slow clients (README).
+slowly they trickle in; both checked every 2 s. A body above ``FOOF_MAX_REQUEST_BODY_BYTES``
+is refused by waitress before more of it is buffered, and the app answers the refusal as it
+answers any body over its limits (:class:`TooLargeTask`). A reverse proxy (nginx) in front
+remains the production answer to many slow clients (README).
 """
 import inspect
+import io
 import logging
 import threading
 import time
 
 import waitress.server
 from waitress.channel import HTTPChannel
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
 from foof import config
 from foof.legacy.hot import ANSWER
@@ -56,8 +59,34 @@ log = logging.getLogger("foof.serving")
 CLEANUP_INTERVAL = 2
 
 
+#: Set in the environ of a request whose body waitress refused as too large.
+BODY_TOO_LARGE = "foof.body_too_large"
+
+
+class TooLargeTask(WSGITask):
+    """A request whose body waitress refused (over ``max_request_body_size``), handed to the
+    app without its body and marked, so the app answers it like any body over its limit (the
+    legacy face's 413 text, the REST face's state 6001) rather than waitress's own page. The
+    rest of the body is never read: the connection is closed after the answer."""
+
+    def get_environment(self):
+        if self.environ is None:
+            environ = super().get_environment()
+            environ["wsgi.input"] = io.BytesIO()
+            environ[BODY_TOO_LARGE] = True
+        return self.environ
+
+
 class GuardedChannel(HTTPChannel):
-    """A channel that knows since when it has been waiting for its current request."""
+    """A channel that knows since when it has been waiting for its current request, and
+    whose body-too-large refusals the app answers (:class:`TooLargeTask`)."""
+
+    def error_task_class(self, channel, request):
+        # waitress calls ``self.error_task_class(self, request)``.
+        if isinstance(request.error, RequestEntityTooLarge):
+            request.headers["CONNECTION"] = "close"
+            return TooLargeTask(channel, request)
+        return ErrorTask(channel, request)
 
     _request_started = None  # when the first byte of a still incomplete request came
 
@@ -180,7 +209,8 @@ def limits(app):
         "connection_limit": int(cfg["FOOF_CONNECTION_LIMIT"]),
         "channel_timeout": int(cfg["FOOF_CHANNEL_TIMEOUT"]),
         "cleanup_interval": CLEANUP_INTERVAL,
-        "max_request_body_size": int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]),
+        # waitress refuses a body of this size or more: +1 lets one of exactly the limit in.
+        "max_request_body_size": int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]) + 1,
         # select() cannot watch a descriptor numbered 1024 or above; poll() can.
         "asyncore_use_poll": True,
     }
@@ -349,5 +379,5 @@ def serve(app, host, port, threads):
     log.info("serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, "
              "bodies up to %d bytes", host, port, threads,
              "; hot reads answered on the I/O thread" if server.foof_inline else "",
-             adj.connection_limit, adj.channel_timeout, adj.max_request_body_size)
+             adj.connection_limit, adj.channel_timeout, adj.max_request_body_size - 1)
     server.run()

@@ -133,3 +133,75 @@ def test_json_replies_keep_the_old_header_set(client, user, make_item):
         assert "X-Content-Type-Options" not in reply.headers
     reply = call(client, "GET", "/products/1")
     assert "X-Content-Type-Options" not in reply.headers
+
+
+# -- bodies waitress refuses (over FOOF_MAX_REQUEST_BODY_BYTES) ---------------------------
+
+
+def raw_exchange(address, head, body=b""):
+    """Send ``head`` (and ``body``) on a fresh socket; the whole reply until the server closes."""
+    import socket
+
+    sock = socket.create_connection(address, timeout=10)
+    try:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR) if not body else None
+        data = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        sock.close()
+
+
+def test_bodies_over_the_server_limit_get_the_faces_own_answers(app, config, shop, user, monkeypatch):
+    _, buyer, pid = shop
+    cookie = buyer.client.get_cookie("session").value
+    monkeypatch.setenv("FOOF_MAX_REQUEST_BODY_BYTES", str(2 * MIB))
+    proc, url = start_server(config)
+    parts = urllib.parse.urlsplit(url)
+    address = (parts.hostname, parts.port)
+    try:
+        before = table_snapshot(app)
+        # Legacy: the old server's 413, its text and headers, not waitress's page.
+        reply = raw_exchange(address, b"POST /item/add HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % (3 * MIB))
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413 ") and body == TOO_LARGE_TEXT, reply[:300]
+        assert b"Content-Type: text/plain; charset=utf-8" in head and b"Connection: close" in head
+        # REST: an upload over the server's limit (within the route's 10 MiB) is state 6001.
+        reply = raw_exchange(address, b"POST /users/detail/avatar HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"multipart/form-data; boundary=b\r\nCookie: session=%s\r\nContent-Length: %d\r\n\r\n"
+                             % (cookie.encode(), 3 * MIB))
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ") and json.loads(body)["state"] == 6001, reply[:300]
+        # A chunked body growing past it: the same.
+        status, _, body = chunked_post(url, f"/orders/{int(pid)}?trans=0", b"y" * (3 * MIB), {
+            "Content-Type": "application/octet-stream", "Cookie": f"session={cookie}"})
+        assert status == 200 and json.loads(body)["state"] == 6001
+        assert table_snapshot(app) == before
+    finally:
+        stop_server(proc)
+
+
+def test_a_body_of_exactly_the_server_limit_reaches_the_app(app, config, user, monkeypatch):
+    monkeypatch.setenv("FOOF_MAX_REQUEST_BODY_BYTES", str(MIB))
+    proc, url = start_server(config)
+    parts = urllib.parse.urlsplit(url)
+    try:
+        prefix = b"info=hi&token=" + user[1].encode() + b"&pad="
+        body = prefix + b"x" * (MIB - len(prefix))
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn.request("POST", "/user/modify", body=body,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        reply = conn.getresponse()
+        assert (reply.status, json.loads(reply.read())) == (200, {"status": "success"})
+        conn.close()
+    finally:
+        stop_server(proc)

@@ -159,7 +159,7 @@ def test_the_limits_reach_waitress_in_both_modes(app):
         server = serving.create_server(app, "127.0.0.1", 0, threads=1, inline=inline)
         try:
             adj = server.adj
-            assert (adj.connection_limit, adj.channel_timeout, adj.max_request_body_size) == (321, 17, 12345)
+            assert (adj.connection_limit, adj.channel_timeout, adj.max_request_body_size) == (321, 17, 12346)
             assert adj.cleanup_interval == serving.CLEANUP_INTERVAL and adj.asyncore_use_poll
             assert isinstance(server, serving.GuardedServer)
             assert issubclass(server.channel_class, serving.GuardedChannel)
