@@ -419,3 +419,35 @@ def test_a_missing_code_is_refused_without_spending_a_try(app, client, outbox):
         assert state(rest(person, "POST", "/users/detail", body)) == BAD_CODE_STATE
     body = {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)}
     assert state(rest(person, "POST", "/users/detail", body)) == (200, None)
+
+
+from tests.test_auth import TOKEN_ROUTES  # noqa: E402 - every legacy token route, from the URL map
+
+
+@pytest.mark.parametrize("route", [r for r in TOKEN_ROUTES if "<" not in r])
+def test_every_legacy_token_route_refuses_a_token_issued_before_the_password_change(app, client, user, route):
+    from foof.domain import accounts
+    from foof.domain.tx import atomic
+
+    uuid, token = user
+    assert me_status(client, token) == 200  # verified once: the token is in the cache
+    with app.app_context():
+        atomic(accounts.password_changed, uuid)
+    before = table_snapshot(app)
+    assert client.post(route, data={"token": token}).status_code == 403
+    assert client.post(route, json={"token": token}).status_code == 403
+    assert table_snapshot(app) == before
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/users/detail"), ("GET", "/orders/buy"), ("GET", "/orders/sell"),
+                                          ("POST", "/users/detail"), ("PATCH", "/users/password")])
+def test_rest_bearer_refuses_a_token_issued_before_the_password_change(app, client, user, method, path):
+    from foof.domain import accounts
+    from foof.domain.tx import atomic
+
+    uuid, token = user
+    with app.app_context():
+        atomic(accounts.password_changed, uuid)
+    answer = rest(client, method, path, {"oldPassword": "pw", "newPassword": "abcdefg"} if method != "GET" else None,
+                  token=token)
+    assert state(answer) == (4003, "用户未登录")
