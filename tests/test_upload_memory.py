@@ -3,6 +3,7 @@ decodes at once (foof/domain/media.py). The memory tests upload to a real server
 read its peak resident size (VmHWM) from /proc."""
 import http.client
 import io
+import os
 import struct
 import threading
 import time
@@ -17,6 +18,12 @@ from foof.domain import media
 from foof.domain.errors import NotAnImage
 
 MB = 1024 * 1024
+
+
+@pytest.fixture
+def config(config, tmp_path):
+    config["FOOF_UPLOAD_ROOT"] = str(tmp_path / "upload")  # REST uploads, as in test_rest
+    return config
 OK = {"status": "success"}
 INVALID = {"status": "failure", "info": "invaild request"}
 
@@ -167,6 +174,31 @@ def test_a_negative_decode_count_is_refused(config):
     config["FOOF_IMAGE_DECODES"] = -1
     with pytest.raises(ValueError, match="FOOF_IMAGE_DECODES"):
         create_app(config)
+
+
+@pytest.mark.parametrize("method,route", [
+    ("PATCH", "/users/detial/avatar"), ("POST", "/users/detail/studentcard"), ("POST", "/products/img/{pid}"),
+])
+def test_every_rest_upload_route_refuses_the_bomb(app, bomb, method, route):
+    from tests.test_rest import Person, assert_refused, upload, upload_files
+
+    seller = Person(app, "seller")
+    path = route.format(pid=seller.add_product())
+    assert_refused(upload(seller.client, method, path, bomb), 6002)
+    assert upload_files(app) == []
+
+
+def test_every_legacy_upload_route_refuses_the_bomb(client, user, make_item, item_row, media_root, bomb):
+    from tests.test_items import upload as item_upload
+
+    uuid, token = user
+    itemid = make_item(uuid)
+    assert item_upload(client, token, itemid, [("file", bomb, "a.png")]).json == INVALID
+    assert item_row(itemid)["imgurl"] == "image/item/default.jpg"
+    reply = client.post("/user/avatar", data={"token": token, "file": (io.BytesIO(bomb), "a.png")},
+                        content_type="multipart/form-data")
+    assert reply.json == INVALID
+    assert sorted(os.listdir(media_root / "item")) == sorted(os.listdir(media_root / "avatar")) == ["default.jpg"]
 
 
 # -- a real server process --------------------------------------------------------------
