@@ -242,6 +242,26 @@ def test_same_origin_and_originless_json_requests_pass(app, people, headers):
     assert ok(buyer("GET", "/users/detail"))["alias"] == "小草莓"
 
 
+@pytest.mark.parametrize(("forwarded", "origin", "accepted"), [
+    ({"X-Forwarded-Proto": "https"}, "https://market.example.edu.cn", True),
+    ({}, "https://market.example.edu.cn", False),  # the proxy did not say TLS: http://market… is ours
+    ({}, "http://market.example.edu.cn", True),
+    ({"X-Forwarded-Proto": "https"}, "https://evil.example.com", False),
+])
+def test_same_origin_is_the_host_the_proxy_forwarded(config, request, forwarded, origin, accepted):
+    config["FOOF_TRUST_PROXY"] = 1  # FOOF_PUBLIC_URL stays http://localhost:4000: the request's host decides
+    app = request.getfixturevalue("app")
+    buyer = Person(app, "buyer")
+    site = "market.example.edu.cn"  # the Host nginx passes on (proxy_set_header Host $host)
+    buyer.client.set_cookie("session", buyer.client.get_cookie("session").value, domain=site)
+    reply = buyer("POST", "/users/detail", {"alias": "代理"}, base_url=f"http://{site}",
+                  headers={"Origin": origin, **forwarded})
+    if accepted:
+        ok(reply)
+    else:
+        assert refusal(reply) == FOREIGN
+
+
 def test_bearer_requests_are_not_cookie_authenticated(app, client, make_user, token_for):
     """A Bearer token is no ambient credential: forms and any Origin are accepted with it, even
     when a (stale or foreign) session cookie rides along."""
