@@ -44,6 +44,7 @@ def victim_link(app, client, make_user, token_for, outbox):
     assert client.post("/user/mail/verify", data={"token": token, "idcard": "220190002"}).json == OK
     mail = outbox("mail")[-1]
     assert mail["to"] == "220190002@seu.edu.cn"
+    assert "确认认证" in mail["html"]  # the mail tells the person about the button
     return token, mail["link"].replace("http://localhost:4000", "")
 
 

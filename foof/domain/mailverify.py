@@ -39,7 +39,7 @@ def request(uuid, idcard_override, mail):
     link = f"{current_app.config['FOOF_PUBLIC_URL'].rstrip('/')}/user/mail/verify/{token}"
     to = f"{idcard}@{current_app.config['FOOF_MAIL_DOMAIN']}"
     body = (
-        "<p>你好，</p><p>请点击下面的链接完成东大杂货铺的校园邮箱认证（30 分钟内有效）：</p>"
+        "<p>你好，</p><p>请打开下面的链接，在页面上点击“确认认证”，完成东大杂货铺的校园邮箱认证（30 分钟内有效）：</p>"
         f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
         "<p>如果这不是你本人的操作，请忽略这封邮件。</p>"
     )
