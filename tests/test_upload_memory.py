@@ -101,6 +101,17 @@ def test_a_48_megapixel_camera_jpeg_is_decoded_near_the_output_size(app, camera_
     assert max(w * h for w, h in decoded) == 2000 * 1500
 
 
+def test_a_phone_jpeg_with_a_second_picture_is_a_jpeg(app):
+    """Pillow opens a JPEG carrying an MPF second image (depth map, stereo) as "MPO"."""
+    out = io.BytesIO()
+    Image.linear_gradient("L").resize((4000, 3000)).convert("RGB").save(
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (400, 300))])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    with app.app_context():
+        result = Image.open(io.BytesIO(media.reencode(out.getvalue(), media.ITEM_SIDE)))
+    assert result.size == (1600, 1200)
+
+
 def test_the_jpeg_scale_never_loses_output_pixels():
     assert media._jpeg_scale(8000, 1600) == 4  # 2000 px decoded
     assert media._jpeg_scale(3199, 1600) == 2  # ceil(3199 / 2) = 1600

@@ -30,6 +30,9 @@ from foof.domain.errors import NotAnImage
 log = logging.getLogger(__name__)
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
+#: Pillow names a JPEG holding more pictures (a phone's depth map, a stereo pair) MPO; the
+#: first picture is an ordinary JPEG.
+JPEG_FORMATS = ("JPEG", "MPO")
 #: A JPEG's canvas: above any phone camera (48 MP); it is decoded at 1/8 to 1/1 scale, so
 #: this bounds only what libjpeg reads, not what is decoded.
 MAX_JPEG_PIXELS = 50_000_000
@@ -101,13 +104,16 @@ def _shrink(im, max_side):
     width, height = im.size
     if width < 1 or height < 1:
         raise NotAnImage()
-    if im.format == "JPEG":
+    if im.format in JPEG_FORMATS:
         if width * height > MAX_JPEG_PIXELS or (
                 im.info.get("progressive") and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES):
             raise NotAnImage()
         scale = _jpeg_scale(max(width, height), max_side)
         if scale > 1:
             im.draft(None, (width // scale, height // scale))
+        # Decoded under twice the output's side — unless libjpeg could not scale it.
+        if im.size[0] * im.size[1] > 4 * max_side * max_side:
+            raise NotAnImage()
     elif width * height > MAX_DECODE_PIXELS:
         raise NotAnImage()
     transpose = _ORIENTATION.get(_orientation(im))
