@@ -87,7 +87,7 @@ def bind_ids(text, bindings, where):
 
 # --- the recording format ----------------------------------------------------------------
 
-EXCHANGE_KEYS = {"request", "as", "json", "form", "file", "status", "content-type", "body", "db-time"}
+EXCHANGE_KEYS = {"request", "as", "json", "form", "file", "status", "content-type", "body", "db-time", "sms-code"}
 DB_TIME_KEYS = ("createTime", "updateTime")
 REQUIRED = ("request", "status", "content-type", "body")
 
@@ -106,6 +106,7 @@ class Exchange:
     content_type: str = ""
     body: str | None = None
     db_time: tuple = ()
+    sms_code: str | None = None
 
 
 @dataclass
@@ -155,6 +156,8 @@ def parse(path):
             current.method, _, current.path = value.partition(" ")
         elif key == "as":
             current.as_user = value
+        elif key == "sms-code":
+            current.sms_code = value
         elif key == "json":
             json.loads(value)  # must be valid; sent as this exact text
             current.json_text = value
@@ -208,6 +211,14 @@ class Replay:
         self.rec, self.app = rec, app
         self.clients = {}
 
+    def sms_code(self, phonenumber):
+        """Ask the legacy face for a code for ``phonenumber`` and read it from the SMS outbox."""
+        reply = self.app.test_client().post("/user/requirecode", data={"phonenumber": phonenumber})
+        assert reply.get_json() == {"status": "success", "data": {"id": phonenumber}}, reply.data
+        outbox = Path(self.app.instance_path) / "outbox" / "sms.jsonl"
+        sent = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
+        return [m for m in sent if m["phonenumber"] == phonenumber][-1]["code"]
+
     def client(self, name):
         if name is None:
             return self.app.test_client()
@@ -218,8 +229,11 @@ class Replay:
     def send(self, exchange):
         path = PATH_ID.sub(lambda m: render_id(m.group(1), self.rec.bindings[m.group(1)]), exchange.path)
         kwargs = {}
-        if exchange.json_text is not None:
-            kwargs = {"data": exchange.json_text.encode("utf-8"), "content_type": "application/json"}
+        json_text = exchange.json_text
+        if exchange.sms_code:
+            json_text = json_text.replace("{CODE}", self.sms_code(exchange.sms_code))
+        if json_text is not None:
+            kwargs = {"data": json_text.encode("utf-8"), "content_type": "application/json"}
         elif exchange.files:
             data = dict(exchange.form or {})
             for spec in exchange.files:

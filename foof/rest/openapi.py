@@ -95,7 +95,9 @@ PAGING = (query_param("page", "from 1", kind="integer"), query_param("size", "1-
 def paths():
     """``{path: operations}`` for every route of rest_users, rest_products, rest_orders, rest_alipay."""
     found = {
-        "/users": {"post": operation("users", "Register", body=json_body("RegisterRequest"))},
+        "/users": {"post": operation("users", "Register", body=json_body("RegisterRequest"),
+                                     description="Limited per client address (FOOF_REGISTRATIONS_PER_IP_PER_DAY): "
+                                                 "beyond it state 4002 `注册次数过多，请24小时后再试`.")},
         "/users/sessions": {
             "post": operation("users", "Log in: sets the signed HttpOnly session cookie", reply="LoginEnvelope",
                               body=json_body("LoginRequest")),

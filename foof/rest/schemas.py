@@ -59,7 +59,8 @@ class Request(Schema):
 
 # -- request bodies (JSON or form) ---------------------------------------------------------------
 class RegisterRequest(Request):
-    username = fields.String(required=True, metadata={"description": "3-64 of A-Z a-z 0-9 _ . @ -"})
+    username = fields.String(required=True, metadata={
+        "description": "3-64 of A-Z a-z 0-9 _ . @ -, not all digits (a name that could be a phone number is refused)"})
     password = fields.String(required=True, metadata={"description": "6-128 characters"})
     resetQuestion = fields.String(required=True)
     resetAnswer = fields.String(required=True)
@@ -86,7 +87,9 @@ class DetailUpdateRequest(Request):
     ignored (the server and the upload routes decide those)."""
 
     studentNumber = _text()
-    phoneNumber = _text("1-20 digits, optional leading +")
+    phoneNumber = _text("1-20 digits, optional leading +; a number other than the account's own needs verifyCode")
+    verifyCode = _text("the SMS code POST /user/requirecode sent to phoneNumber (10 minutes, single use, "
+                       "5 wrong tries burn it); without a valid one: state 4005, nothing changes")
     email = _text()
     alias = _text()
     description = _text()
