@@ -310,6 +310,20 @@ def test_every_field_a_view_reads_is_in_the_table():
     assert not missing, missing
 
 
+def test_views_that_read_the_whole_body_have_their_domain_fields_in_the_table():
+    """Views that hand the whole body to the domain (``fields()``, ``payload()``) read the
+    fields the domain names; those must be columns of the matrix too."""
+    from foof.domain import accounts, listings, profiles
+
+    def body(rule, method):
+        return set(ROUTES[(rule, method)]["body"])
+
+    assert set(accounts.MODIFIABLE) <= body("/user/modify", "POST")
+    assert set(listings.PARSERS) | {"sold"} <= body("/item/add", "POST")
+    assert set(listings.PARSERS) <= body("/item/modify", "POST")
+    assert set(profiles.DETAIL_FIELDS) | {"verifyCode"} <= body("/users/detail", "POST")
+
+
 # ----------------------------------------------------------------------------- one cell
 
 
