@@ -13,7 +13,9 @@ from tests.conftest import JWT_SECRET
 
 #: Legacy POST routes that need no token; every other legacy POST route must refuse a bad one.
 PUBLIC_POST = {"/user/published", "/user/login", "/user/register", "/user/reset",
-               "/user/requirecode", "/item/search"}
+               "/user/requirecode", "/item/search",
+               # the mail link's confirm button: authorised by the mail token in its path
+               "/user/mail/verify/<path:token>"}
 LEGACY_PREFIXES = ("/user/", "/item/", "/fav/")
 
 

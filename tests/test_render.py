@@ -263,7 +263,6 @@ def test_unknown_path_is_plain_not_found(client, method, path):
     ("PUT", "/user/1"),
     ("DELETE", "/user/me"),
     ("PATCH", "/user/modify"),
-    ("POST", "/user/mail/verify/abc"),
     ("POST", "/image/avatar/default.jpg"),
 ])
 def test_wrong_method_is_plain_not_found(client, member, method, path):
