@@ -27,6 +27,7 @@ ENV_KEYS = {
     "FOOF_SEARCH_INDEX": str,
     "FOOF_UPLOAD_ROOT": str,
     "FOOF_MAX_UPLOAD_BYTES": _INT,
+    "FOOF_MAX_PHOTO_UPLOAD_BYTES": _INT,
     "FOOF_PUBLIC_URL": str,
     "FOOF_MAIL_DOMAIN": str,
     "FOOF_SMS_BACKEND": str,
@@ -74,8 +75,11 @@ DEFAULTS = {
     "FOOF_UPLOAD_ROOT": "upload",
     # Whoosh index directory; None = instance/index.
     "FOOF_SEARCH_INDEX": None,
-    # The documented upload limit of the legacy API.
+    # The documented body limit of the legacy API (every request body but photo uploads).
     "FOOF_MAX_UPLOAD_BYTES": 1048576,
+    # Multipart photo uploads of both faces (/user/avatar, /item/image, the REST avatar, student
+    # card and product image): phone cameras send 2-5 MB photos, several per request.
+    "FOOF_MAX_PHOTO_UPLOAD_BYTES": 10 * 1024 * 1024,
     "FOOF_PUBLIC_URL": "http://localhost:4000",
     "FOOF_MAIL_DOMAIN": "seu.edu.cn",
     "FOOF_SMS_BACKEND": "outbox",
