@@ -1,4 +1,10 @@
-"""Favourites: deduplicated by a unique index, so concurrent adds cannot double a row."""
+"""Favourites: deduplicated by a unique index, so concurrent adds cannot double a row.
+
+The list leaves out favourites whose item ``GET /item/<id>`` no longer answers (deleted, 4 /
+-4, or a row gone from the table): the app renders every entry through that route and
+crashes on ``{"status":"none"}`` (issue #12 item 2). The favourite rows themselves are kept
+(a read never writes).
+"""
 import json
 
 from sqlalchemy import delete, insert, select
@@ -28,7 +34,13 @@ def parse_ids(data):
 
 
 def of_user(uuid):
-    stmt = select(Favourite).where(Favourite.uuid == uuid).order_by(Favourite.id)
+    """This user's favourites of live items, by ``id``; live as ``listings.view`` judges it."""
+    stmt = (
+        select(Favourite)
+        .join(Item, Item.itemid == Favourite.itemid)
+        .where(Favourite.uuid == uuid, Item.sold.not_in(DELETED_STATES))
+        .order_by(Favourite.id)
+    )
     return db.session.execute(stmt).scalars().all()
 
 
