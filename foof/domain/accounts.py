@@ -12,7 +12,7 @@ from foof.domain.errors import (
     BadToken, Invalid, PhoneTaken, TooFrequent, UserNotFound, WrongPassword,
 )
 from foof.domain.tx import after_commit, atomic
-from foof.domain.values import parse_text
+from foof.domain.values import parse_text, phone_text
 from foof.extensions import db
 from foof.models import Credential, User
 
@@ -168,9 +168,9 @@ def _phone_taken(phonenumber):
 
 
 def register(phonenumber, code, password):
-    """Create an account after checking the SMS code. Only these three inputs are read."""
-    if not verification.valid_phone(phonenumber):
-        raise Invalid()
+    """Create an account after checking the SMS code. Only these three inputs are read; the
+    phone number may be a JSON integer (stored as its digits)."""
+    phonenumber = verification.parse_phone(phonenumber)
     _require_password(password)
     password_hash = passwords.hash_password(password)
 
@@ -212,8 +212,8 @@ def create_user(phonenumber, password):
 
 
 def reset_password(phonenumber, code, password):
-    if not verification.valid_phone(phonenumber):
-        raise Invalid()
+    """Set a new password after checking the SMS code (the number as in :func:`register`)."""
+    phonenumber = verification.parse_phone(phonenumber)
     _require_password(password)
     password_hash = passwords.hash_password(password)
 
@@ -253,8 +253,10 @@ def check_password(uuid, stored, password, subject=None):
 
 def login(phonenumber, password):
     """``(user, token)``. Failed guesses are limited per account (10 per 15 minutes, shared
-    with the secondhand login); a number without an account is limited per number."""
-    if not isinstance(phonenumber, str) or not isinstance(password, str):
+    with the secondhand login); a number without an account is limited per number. The
+    phone number may be a JSON integer (its digits are the login name)."""
+    phonenumber = phone_text(phonenumber)
+    if not isinstance(password, str):
         raise Invalid()
     if not phonenumber or not password or len(phonenumber) > 255:
         raise Invalid()

@@ -11,7 +11,9 @@ from sqlalchemy import bindparam, case, select, update
 from foof.domain import events, media, reads
 from foof.domain.errors import Invalid, ItemNotFound, NotOwner
 from foof.domain.tx import after_commit, atomic
-from foof.domain.values import INT_MAX, INT_MIN, parse_id, parse_int, parse_price, parse_text  # noqa: F401
+from foof.domain.values import (  # noqa: F401  (re-exported: other modules read them from here)
+    INT_MAX, INT_MIN, parse_depreciation, parse_id, parse_int, parse_price, parse_text,
+)
 from foof.extensions import db
 from foof.models import Item
 
@@ -23,12 +25,15 @@ CATEGORIES = {1: "电子产品", 2: "服饰鞋包", 3: "交通工具", 4: "美�
 MAX_IMAGES = 4
 
 
-#: Wire field → parser; the same rules serve add and modify.
+#: Wire field → parser; the same rules serve add and modify (and the secondhand face's
+#: products, which map name, description, price and category onto these). A price is any
+#: finite number ≥ 0; a depreciation a number 0-100 stored rounded (the echo of /item/add
+#: keeps what was sent, see :func:`foof.domain.values.parse_depreciation`).
 PARSERS = {
     "title": lambda v: parse_text(v, minimum=1),
     "type": parse_int,
     "price": parse_price,
-    "depreciatione": parse_int,
+    "depreciatione": parse_depreciation,
     "note": parse_text,
 }
 

@@ -6,6 +6,11 @@ number is live: asking again replaces the previous one. Limits: one code per num
 60 s, 10 per number and 30 per client IP in any 24 hours, each checked and recorded in the
 code's own transaction with the number's and the address's rate locks held (so requests sent
 at once cannot overrun them).
+
+A phone number may come as a JSON integer (``13800000009``: its digits are the number, see
+:func:`foof.domain.values.phone_text`). A code sent as a JSON number means the 4-digit code
+with that value, as the old server's loose ``==`` compared it: ``851`` is ``"0851"``. A code
+sent as text is compared as sent (``"851"`` is not ``"0851"``).
 """
 import hashlib
 import hmac
@@ -20,6 +25,7 @@ from sqlalchemy import select, update
 from foof.domain import clock, ratelimit
 from foof.domain.errors import BadCode, Invalid, NoLiveCode, SendFailed, TooFrequent
 from foof.domain.tx import atomic
+from foof.domain.values import phone_text
 from foof.extensions import db
 from foof.models import VerifyCode
 
@@ -36,6 +42,33 @@ DAY = 86400
 
 def valid_phone(phonenumber):
     return isinstance(phonenumber, str) and bool(PHONE_RE.match(phonenumber))
+
+
+def parse_phone(value):
+    """A phone number that can receive a code, from the wire (text, or a JSON integer as its
+    digits), as text; anything else :class:`Invalid`."""
+    phonenumber = phone_text(value)
+    if not valid_phone(phonenumber):
+        raise Invalid()
+    return phonenumber
+
+
+CODE_DIGITS = 4
+
+
+def code_text(code):
+    """The code as compared: text as sent; a JSON number with an integral value 0-9999 as
+    the 4-digit code of that value (``851`` → ``"0851"``, ``851.0`` too, as JavaScript's
+    ``"0851" == 851`` holds); any other value as a text no code equals."""
+    if isinstance(code, str):
+        return code
+    if isinstance(code, bool) or not isinstance(code, (int, float)):
+        return ""
+    if isinstance(code, float):
+        if not code.is_integer():
+            return ""
+        code = int(code)
+    return f"{code:0{CODE_DIGITS}d}" if 0 <= code < 10**CODE_DIGITS else ""
 
 
 def _digest(phonenumber, code):
@@ -70,10 +103,9 @@ def request_code(phonenumber, ip, sms):
 
     The code and the rate-limit events are committed first; if the sender then fails they
     are withdrawn again, so a failed send neither leaves a code nobody received nor counts
-    against the person's limits.
+    against the person's limits. ``phonenumber`` is the wire value (text or a JSON integer).
     """
-    if not valid_phone(phonenumber):
-        raise Invalid()
+    phonenumber = parse_phone(phonenumber)
     row_id, code, events = atomic(_issue, phonenumber, ip)
     try:
         sms.send(phonenumber, code)
@@ -139,7 +171,7 @@ def consume(phonenumber, code):
     row = _live(phonenumber)
     if row is None:
         raise NoLiveCode()
-    code = code if isinstance(code, str) else str(code if code is not None else "")
+    code = code_text(code)
     if not hmac.compare_digest(row.code_hash, _digest(phonenumber, code)):
         row_id = row.id
         db.session.rollback()
