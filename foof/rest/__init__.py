@@ -19,7 +19,9 @@ from foof import config as settings
 from foof.rest import alipay, envelope, openapi, orders, products, users
 
 PREFIXES = ("/users", "/products", "/orders", "/alipay", "/upload")
-UPLOAD_LIMIT = 10 * 1024 * 1024  # the original's 10 MiB (state 6001 beyond it)
+#: The legacy face's photo uploads (the app sends full-size camera photos as repeated
+#: ``file`` parts): they share the REST uploads' limit, FOOF_MAX_PHOTO_UPLOAD_BYTES.
+LEGACY_UPLOAD_ENDPOINTS = ("legacy_user.avatar", "legacy_item.image")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The body types a cross-site HTML form (or a no-preflight fetch) can send.
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
@@ -40,11 +42,18 @@ def init_app(app):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = cookie_secure(app.config)
 
+    photo_endpoints = frozenset(users.UPLOAD_ENDPOINTS + products.UPLOAD_ENDPOINTS + LEGACY_UPLOAD_ENDPOINTS)
+
     @app.before_request
     def _upload_limit():
-        if request.endpoint in users.UPLOAD_ENDPOINTS + products.UPLOAD_ENDPOINTS:
-            request.max_content_length = UPLOAD_LIMIT
-            request.max_form_memory_size = UPLOAD_LIMIT
+        """A multipart body to a photo-upload route of either face may be as large as
+        FOOF_MAX_PHOTO_UPLOAD_BYTES (default 10 MiB: phone photos are 2-5 MB each, issue #12
+        item 4); foof's ``_guard_bodies`` hook, registered after this one, enforces the
+        request's limit. Any other body to those routes keeps FOOF_MAX_UPLOAD_BYTES. File
+        parts are spooled to disk by werkzeug beyond 500 kB, so the larger body does not sit
+        in memory while parsed; text parts (token, itemid) keep the 1 MiB memory cap."""
+        if request.endpoint in photo_endpoints and request.mimetype == "multipart/form-data":
+            request.max_content_length = photo_limit(current_app.config)
 
     @app.before_request
     def _forgery_check():
@@ -53,6 +62,11 @@ def init_app(app):
             state, message, status = refused
             return envelope.respond(None, state, message, status)
         return None
+
+
+def photo_limit(cfg):
+    """The body limit of a multipart photo upload (FOOF_MAX_PHOTO_UPLOAD_BYTES)."""
+    return int(cfg["FOOF_MAX_PHOTO_UPLOAD_BYTES"])
 
 
 def cookie_secure(cfg):
