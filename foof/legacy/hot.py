@@ -14,7 +14,9 @@ no token.
 
 Anything else goes to Flask untouched, so the Flask route stays the one definition of every
 other case: another method, a query string, an id that is not a plain positive integer, a
-body that is not a small urlencoded or JSON object with a string ``token``, a refused token,
+GET with a body, a body that is not a small urlencoded or JSON object with a string ``token``
+(invalid JSON or JSON that is no object: Flask answers the face's ``400 Bad Request``), a
+refused token,
 any domain error (the route maps it; the reads are simply run again) or any exception. The
 answers are byte-for-byte the Flask route's (``tests/test_hot_path.py`` compares them).
 """
@@ -57,6 +59,7 @@ class HotPath:
         if answer is None:
             return self.next(environ, start_response)
         status, headers, body, rule, started = answer
+        environ[render.NODE_HEAD] = True
         start_response(status, headers)
         if accesslog.enabled():
             accesslog.write(environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"], rule, 200, started)
@@ -91,6 +94,8 @@ class HotPath:
         parts = path.split("/")
         method = environ.get("REQUEST_METHOD")
         if method == "GET" and len(parts) == 3 and parts[0] == "":
+            if environ.get("CONTENT_LENGTH", "") not in ("", "0") or environ.get("HTTP_TRANSFER_ENCODING"):
+                return None  # a GET with a body: Flask applies the face's body rules (400)
             read = self.reads.get(parts[1].lower())
             if read is not None and _PLAIN_ID.match(parts[2]):
                 return read[0], read[1], parts[2]

@@ -13,12 +13,52 @@ from flask import Response
 
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
+#: Node's reason phrases (``http.STATUS_CODES`` of Node 10, the old server's runtime): the
+#: status line of every legacy reply carries these (``403 Forbidden``, ``413 Payload Too
+#: Large``), not werkzeug's upper-case names (``403 FORBIDDEN``).
+REASONS = {
+    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+    200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
+    208: "Already Reported", 226: "IM Used",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
+    411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+    414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+    417: "Expectation Failed", 418: "I'm a teapot", 421: "Misdirected Request",
+    422: "Unprocessable Entity", 423: "Locked", 424: "Failed Dependency",
+    425: "Unordered Collection", 426: "Upgrade Required", 428: "Precondition Required",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
+    509: "Bandwidth Limit Exceeded", 510: "Not Extended", 511: "Network Authentication Required",
+}
+
+#: Bodies of the plain-text replies that differ from the reason phrase: the contract keeps
+#: ``Request Entity Too Large`` as the 413 body under the status line ``413 Payload Too Large``.
 PHRASES = {
+    400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
     413: "Request Entity Too Large",
     500: "Internal Server Error",
 }
+
+
+def status_line(code):
+    """``"403 Forbidden"``: the code with Node's reason phrase (werkzeug's name, in Node's
+    capitalisation, for a code Node does not name)."""
+    reason = REASONS.get(code)
+    if reason is None:
+        from werkzeug.http import HTTP_STATUS_CODES
+
+        reason = HTTP_STATUS_CODES.get(code, "Unknown")
+    return f"{code} {reason}"
 
 _string = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -130,8 +170,46 @@ def wsgi_reply(value):
 
 
 def text(status):
-    """The plain-text replies (403 Forbidden, 404 Not Found, 413, 500)."""
-    return Response(PHRASES[status], status=status, content_type=TEXT_TYPE)
+    """A plain-text reply: 400 Bad Request, 403 Forbidden, 404 Not Found, 413 (body
+    ``Request Entity Too Large``), 500; any other code says its reason phrase."""
+    line = status_line(status)
+    return Response(PHRASES.get(status) or line.partition(" ")[2], status=line, content_type=TEXT_TYPE)
+
+
+#: WSGI environ key set on every request the legacy face answered (its ``after_request`` hook
+#: and the hot path): the server writes that reply's head the way Node did (:func:`node_head`).
+NODE_HEAD = "foof.node_head"
+
+
+def node_head(head, given, closing):
+    """A response head written by waitress, rewritten into the old server's header set and order.
+
+    ``head`` is waitress's status line and header block (``bytes``, ending in a blank line),
+    ``given`` the header names the app passed to ``start_response`` (in its order),
+    ``closing`` whether the connection is closed after this reply. Node's http module wrote
+    the application's headers in the order they were set (koa: ``Content-Type``,
+    ``Content-Length``), then ``Date``, then ``Connection: keep-alive`` (or ``close``), then
+    ``Transfer-Encoding`` when chunked, and no ``Server``. waitress sorts the headers by name,
+    adds ``Server``, and says nothing of a kept-alive HTTP/1.1 connection (``Keep-Alive``
+    under HTTP/1.0). The status line and every value are kept as waitress wrote them.
+    """
+    lines = head.decode("latin-1").split("\r\n")
+    status, fields = lines[0], [line.split(": ", 1) for line in lines[1:] if line]
+    rank = {}
+    for name in given:
+        rank.setdefault(name.lower(), len(rank))
+    last = len(rank)
+    tail = {"date": last, "connection": last + 1, "transfer-encoding": last + 2}
+    kept = []
+    for position, (name, value) in enumerate(fields):
+        low = name.lower()
+        if low in ("server", "via", "connection"):
+            continue
+        kept.append((rank.get(low, tail.get(low, last + 3)), position, name, value))
+    kept.append((tail["connection"], -1, "Connection", "close" if closing else "keep-alive"))
+    kept.sort()
+    return ("\r\n".join([status] + [f"{name}: {value}" for _, _, name, value in kept])
+            + "\r\n\r\n").encode("latin-1")
 
 
 def html(body, status=200):
