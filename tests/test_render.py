@@ -333,7 +333,7 @@ def test_modify_reads_every_body_kind(client, member, token_for, kind):
 
 
 def _assert_too_large(reply):
-    assert reply.status_code == 413
+    assert reply.status == "413 Payload Too Large"  # Node's reason phrase (issue #12 item 6)
     assert reply.headers["Content-Type"] == TEXT_TYPE
     assert reply.data == b"Request Entity Too Large"
 
@@ -433,8 +433,10 @@ def test_oversized_modify_writes_nothing(app, client, member, token_for):
 def test_oversized_avatar_writes_nothing(app, client, member, token_for, media_root):
     before = _users(app)
     files_before = sorted(os.listdir(media_root / "avatar"))
+    # issue #12 item 4: a photo upload may be FOOF_MAX_PHOTO_UPLOAD_BYTES (10 MiB); beyond it 413
+    limit = app.config["FOOF_MAX_PHOTO_UPLOAD_BYTES"]
     reply = client.post("/user/avatar", **multipart(
-        {"token": token_for(member)}, [("file", "big.jpg", b"\xff\xd8" + b"\0" * MIB)]))
+        {"token": token_for(member)}, [("file", "big.jpg", b"\xff\xd8" + b"\0" * limit)]))
     _assert_too_large(reply)
     assert _users(app) == before
     assert sorted(os.listdir(media_root / "avatar")) == files_before
