@@ -361,11 +361,14 @@ def test_node_head_through_a_waitress_task(app, world, served):
     assert status == "HTTP/1.1 200 OK" and ("Server", "foof") in headers
 
 
-@pytest.mark.skipif(not any(hasattr(getattr(serving, name), "build_response_header")
-                            and getattr(serving, name) is not WSGITask
-                            for name in dir(serving) if isinstance(getattr(serving, name), type)
-                            and issubclass(getattr(serving, name), WSGITask)
-                            and getattr(serving, name).build_response_header is not WSGITask.build_response_header),
+def serving_writes_legacy_heads():
+    """Whether foof/serving.py has a waitress task that rewrites the head (NodeHeadTask)."""
+    return any(isinstance(value, type) and issubclass(value, WSGITask)
+               and value.build_response_header is not WSGITask.build_response_header
+               for value in vars(serving).values())
+
+
+@pytest.mark.skipif(not serving_writes_legacy_heads(),
                     reason="foof/serving.py does not write legacy heads yet (change proposed to the lead)")
 @pytest.mark.parametrize("inline", [True, False], ids=["io-thread", "workers"])
 def test_legacy_heads_through_foof_serving(app, world, served, inline):
