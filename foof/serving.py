@@ -210,7 +210,9 @@ def limits(app):
         "channel_timeout": int(cfg["FOOF_CHANNEL_TIMEOUT"]),
         "cleanup_interval": CLEANUP_INTERVAL,
         # waitress refuses a body of this size or more: +1 lets one of exactly the limit in.
-        "max_request_body_size": int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]) + 1,
+        # Never below the photo-upload limit, or raising only that would still be cut off here.
+        "max_request_body_size": max(int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]),
+                                     int(cfg.get("FOOF_MAX_PHOTO_UPLOAD_BYTES") or 0)) + 1,
         # select() cannot watch a descriptor numbered 1024 or above; poll() can.
         "asyncore_use_poll": True,
     }

@@ -164,6 +164,7 @@ def test_bodies_over_the_server_limit_get_the_faces_own_answers(app, config, sho
     _, buyer, pid = shop
     cookie = buyer.client.get_cookie("session").value
     monkeypatch.setenv("FOOF_MAX_REQUEST_BODY_BYTES", str(2 * MIB))
+    monkeypatch.setenv("FOOF_MAX_PHOTO_UPLOAD_BYTES", str(2 * MIB))  # else waitress allows the photo limit
     proc, url = start_server(config)
     parts = urllib.parse.urlsplit(url)
     address = (parts.hostname, parts.port)
@@ -175,7 +176,7 @@ def test_bodies_over_the_server_limit_get_the_faces_own_answers(app, config, sho
         head, _, body = reply.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413 ") and body == TOO_LARGE_TEXT, reply[:300]
         assert b"Content-Type: text/plain; charset=utf-8" in head and b"Connection: close" in head
-        # REST: an upload over the server's limit (within the route's 10 MiB) is state 6001.
+        # REST: an upload over the server's limit is state 6001.
         reply = raw_exchange(address, b"POST /users/detail/avatar HTTP/1.1\r\nHost: x\r\nContent-Type: "
                              b"multipart/form-data; boundary=b\r\nCookie: session=%s\r\nContent-Length: %d\r\n\r\n"
                              % (cookie.encode(), 3 * MIB))
@@ -192,6 +193,7 @@ def test_bodies_over_the_server_limit_get_the_faces_own_answers(app, config, sho
 
 def test_a_body_of_exactly_the_server_limit_reaches_the_app(app, config, user, monkeypatch):
     monkeypatch.setenv("FOOF_MAX_REQUEST_BODY_BYTES", str(MIB))
+    monkeypatch.setenv("FOOF_MAX_PHOTO_UPLOAD_BYTES", str(MIB))
     proc, url = start_server(config)
     parts = urllib.parse.urlsplit(url)
     try:

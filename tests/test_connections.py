@@ -153,8 +153,15 @@ def test_a_silent_connection_is_closed_after_the_channel_timeout(quick_timeout):
         sock.close()
 
 
+def test_waitress_never_cuts_below_the_photo_upload_limit(app):
+    # Raising only FOOF_MAX_PHOTO_UPLOAD_BYTES must not leave photos cut off by waitress.
+    app.config.update(FOOF_MAX_REQUEST_BODY_BYTES=10 * 1024 * 1024, FOOF_MAX_PHOTO_UPLOAD_BYTES=24 * 1024 * 1024)
+    assert serving.limits(app)["max_request_body_size"] == 24 * 1024 * 1024 + 1
+
+
 def test_the_limits_reach_waitress_in_both_modes(app):
-    app.config.update(FOOF_CONNECTION_LIMIT=321, FOOF_CHANNEL_TIMEOUT=17, FOOF_MAX_REQUEST_BODY_BYTES=12345)
+    app.config.update(FOOF_CONNECTION_LIMIT=321, FOOF_CHANNEL_TIMEOUT=17, FOOF_MAX_REQUEST_BODY_BYTES=12345,
+                      FOOF_MAX_PHOTO_UPLOAD_BYTES=1000)
     for inline in (True, False):
         server = serving.create_server(app, "127.0.0.1", 0, threads=1, inline=inline)
         try:

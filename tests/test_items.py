@@ -204,7 +204,8 @@ def test_images_body_over_limit(client, make_item, user, item_row, media_root):
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"itemid\"\r\n\r\n{itemid}\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
-    body = head + b"\0" * (1024 * 1024 + 1 - len(head) - len(tail)) + tail
+    limit = 10 * 1024 * 1024  # FOOF_MAX_PHOTO_UPLOAD_BYTES: photo uploads have their own limit
+    body = head + b"\0" * (limit + 1 - len(head) - len(tail)) + tail
     reply = client.post("/item/image", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert (reply.status_code, reply.data) == (413, b"Request Entity Too Large")
     assert item_row(itemid)["imgurl"] == "image/item/default.jpg"
