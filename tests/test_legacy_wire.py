@@ -13,6 +13,7 @@ a raw socket; the REST face keeps its own. The header set and order (``Content-T
 Content-Length, Date, Connection: keep-alive``, no ``Server``) is written by
 :func:`foof.legacy.render.node_head`, which the server calls for legacy replies.
 """
+import io
 import json
 import socket
 import threading
@@ -118,7 +119,7 @@ def test_a_chunked_json_body_that_is_not_an_object_is_400(client, world):
     """No Content-Length: the body is read (within its limit) by the field reader, which
     applies the same rule."""
     for body in (b'[1]', b'{"token":', f'"{world["token"]}"'.encode()):
-        reply = client.post("/user/me", input_stream=__import__("io").BytesIO(body),
+        reply = client.post("/user/me", input_stream=io.BytesIO(body),
                             headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
                             environ_overrides={"wsgi.input_terminated": True})
         assert _bad_request(reply), (body, reply.status, reply.get_data())
@@ -149,14 +150,14 @@ def test_the_hot_path_hands_bad_json_polls_to_flask(app, client, world):
         body = body.replace(b"TOKEN", world["token"].encode())
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/user/chat/fetchnew", "QUERY_STRING": "",
                    "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-                   "wsgi.input": __import__("io").BytesIO(body)}
+                   "wsgi.input": io.BytesIO(body)}
         assert hot.answer(environ, take=False) is None, label
         for each in (client, flask_only):
             reply = each.post("/user/chat/fetchnew", data=body, content_type="application/json")
             assert _bad_request(reply), (label, reply.status, reply.get_data()[:80])
     # a GET the hot path would answer, but with a body: Flask's rule
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/item/1", "QUERY_STRING": "", "CONTENT_LENGTH": "2",
-               "CONTENT_TYPE": "application/json", "wsgi.input": __import__("io").BytesIO(b"[]")}
+               "CONTENT_TYPE": "application/json", "wsgi.input": io.BytesIO(b"[]")}
     assert hot.answer(environ, take=False) is None
     good = client.post("/user/chat/fetchnew", data=json.dumps({"token": world["token"]}),
                        content_type="application/json")

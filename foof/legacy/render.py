@@ -51,8 +51,8 @@ PHRASES = {
 
 
 def status_line(code):
-    """``"403 Forbidden"``: the code with Node's reason phrase (werkzeug's name, in Node's
-    capitalisation, for a code Node does not name)."""
+    """``"403 Forbidden"``: the code with Node's reason phrase (werkzeug's name for a code
+    Node does not name)."""
     reason = REASONS.get(code)
     if reason is None:
         from werkzeug.http import HTTP_STATUS_CODES
