@@ -227,9 +227,9 @@ def _tune_sqlite(app):
 def _guard_bodies(app):
     """Refuse a body over the request's limit before any view runs, whether or not the view
     reads it (a 5 MB ``POST /orders/1?trans=0`` used to create an order). The limit is
-    ``request.max_content_length``: ``FOOF_MAX_UPLOAD_BYTES`` (1 MiB), raised to 10 MiB for
-    the REST upload routes by ``foof.rest``'s own hook, which was registered before this one
-    and so has run. The 413 is answered by each face's handler (legacy text, REST 6001)."""
+    ``request.max_content_length``: ``FOOF_MAX_UPLOAD_BYTES`` (1 MiB), raised to
+    ``FOOF_MAX_PHOTO_UPLOAD_BYTES`` (10 MiB) for multipart photo uploads of both faces by
+    ``foof.rest``'s own hook, which was registered before this one and so has run. The 413 is answered by each face's handler (legacy text, REST 6001)."""
 
     @app.before_request
     def _body_limit():

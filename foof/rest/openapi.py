@@ -82,7 +82,7 @@ def _upload(tag, summary, deprecated=False, params=(), owner=False):
     def one():
         return operation(tag, summary, reply="TextEnvelope", body=upload_body(), security=LOGIN,
                          params=params, owner=owner, deprecated=deprecated,
-                         description="Multipart `file` (≤ 10 MiB, JPEG/PNG/GIF/WebP/BMP), re-encoded to JPEG "
+                         description="Multipart `file` (≤ FOOF_MAX_PHOTO_UPLOAD_BYTES, default 10 MiB; JPEG/PNG/GIF/WebP/BMP), re-encoded to JPEG "
                                      "without EXIF. `data` is the stored path under `/upload/`; states 6000-6004.")
     return {"post": one(), "patch": one()}
 

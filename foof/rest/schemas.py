@@ -26,7 +26,7 @@ STATES = {
     5001: "更新失败，请联系系统管理员 (update failed)",
     5002: "支付未配置 / payment refused",
     6000: "上传文件为空！ (upload empty)",
-    6001: "上传文件过大！ (upload over 10 MiB)",
+    6001: "上传文件过大！ (body over its limit: FOOF_MAX_PHOTO_UPLOAD_BYTES, default 10 MiB, for multipart uploads; FOOF_MAX_UPLOAD_BYTES, 1 MiB, for any other body)",
     6002: "上传文件类型不支持！ (not an image)",
     6003: "upload state error",
     6004: "upload I/O error",
