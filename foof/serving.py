@@ -50,6 +50,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from foof import config
+from foof.legacy import render as legacy_render
 from foof.legacy.hot import ANSWER
 
 log = logging.getLogger("foof.serving")
@@ -63,7 +64,21 @@ CLEANUP_INTERVAL = 2
 BODY_TOO_LARGE = "foof.body_too_large"
 
 
-class TooLargeTask(WSGITask):
+class NodeHeadTask(WSGITask):
+    """waitress's task, writing a legacy reply's head as the old Node server did
+    (:func:`foof.legacy.render.node_head`: the app's headers in its order, then ``Date`` and
+    ``Connection: keep-alive``, no ``Server``). Replies the legacy face did not flag (the REST
+    face's) keep waitress's head."""
+
+    def build_response_header(self):
+        given = [name for name, _ in self.response_headers]
+        head = super().build_response_header()
+        if self.environ is not None and self.environ.get(legacy_render.NODE_HEAD):
+            head = legacy_render.node_head(head, given, self.close_on_finish)
+        return head
+
+
+class TooLargeTask(NodeHeadTask):
     """A request whose body waitress refused (over ``max_request_body_size``), handed to the
     app without its body and marked, so the app answers it like any body over its limit (the
     legacy face's 413 text, the REST face's state 6001) rather than waitress's own page. The
@@ -80,6 +95,8 @@ class TooLargeTask(WSGITask):
 class GuardedChannel(HTTPChannel):
     """A channel that knows since when it has been waiting for its current request, and
     whose body-too-large refusals the app answers (:class:`TooLargeTask`)."""
+
+    task_class = NodeHeadTask
 
     def error_task_class(self, channel, request):
         # waitress calls ``self.error_task_class(self, request)``.
@@ -255,7 +272,7 @@ class Channel(GuardedChannel):
         task, self._prepared = self._prepared, None
         if task is not None and task.request is request:
             return task
-        return WSGITask(channel, request)
+        return NodeHeadTask(channel, request)
 
     def handle_read(self):
         self._reading = threading.get_ident()
@@ -290,7 +307,7 @@ class Dispatcher(ThreadedTaskDispatcher):
         request = channel.requests[0]
         if request.error or request.command not in ("GET", "POST") or request.query:
             return False
-        task = WSGITask(channel, request)
+        task = NodeHeadTask(channel, request)
         environ = task.get_environment()
         # The task and its environ serve the request either way: answer() may read the
         # body (and puts it back in the environ for the app).

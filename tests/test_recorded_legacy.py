@@ -45,7 +45,7 @@ import pytest
 import waitress.server
 
 from foof import serving
-from tests.test_legacy_wire import NodeHeadChannel, serving_writes_legacy_heads
+from tests.test_legacy_wire import NodeHeadChannel
 
 RECORDING = Path(__file__).parent / "recorded" / "legacy" / "exchanges.jsonl"
 EXCHANGES = [json.loads(line) for line in RECORDING.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -404,9 +404,6 @@ def test_every_recorded_exchange_through_waitress(app, outbox, config):
         transport.stop()
     assert not mismatches, report(mismatches)
     assert transport.reconnects == 0  # every reply kept the connection open, as the old server's
-    if heads and not serving_writes_legacy_heads():
-        pytest.xfail(f"foof/serving.py does not write legacy heads yet ({len(heads)} heads in waitress's "
-                     f"order, e.g. {heads[0][4]})")
     assert not heads, report(heads)
 
 

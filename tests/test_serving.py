@@ -16,7 +16,6 @@ from foof.domain import messaging
 from foof.extensions import db
 from foof.legacy.hot import HotPath
 from foof.models import Chat
-from tests.test_legacy_wire import serving_writes_legacy_heads
 
 
 @pytest.fixture
@@ -89,11 +88,9 @@ def test_hot_reads_are_answered_on_the_io_thread_byte_for_byte(app, live, people
         assert body == expected.get_data()
         assert headers["Content-Type"] == "application/json; charset=utf-8"
         assert headers["Content-Length"] == str(len(body))
-        if serving_writes_legacy_heads():  # issue #12 item 6: the old server's header set
-            assert list(headers) == ["Content-Type", "Content-Length", "Date", "Connection"], headers
-            assert headers["Connection"] == "keep-alive"
-        else:  # waitress's own head: its Server header
-            assert headers["Server"] == "foof"
+        # issue #12 item 6: the old server's header set and order, no Server header
+        assert list(headers) == ["Content-Type", "Content-Length", "Date", "Connection"], headers
+        assert headers["Connection"] == "keep-alive"
     status, _, body = server.request("POST", "/user/chat/fetchnew", f"token={people['token']}", FORM)
     assert (status, body) == (200, b'{"status":"success","data":[]}')
     assert server.answered == 3
