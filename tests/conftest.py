@@ -276,3 +276,12 @@ def http_post(url, fields, timeout=30):
     except urllib.error.HTTPError as err:
         with err:
             return err.code, err.read()
+
+
+def status_kb(pid, field):
+    """A ``/proc/<pid>/status`` figure in kB (``VmRSS``, ``VmHWM`` …) of a server process."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(field)

@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 from PIL import Image
 
-from tests.conftest import post_json, start_server, stop_server, table_snapshot
+from tests.conftest import post_json, start_server, status_kb, stop_server, table_snapshot
 from tests.test_rest import Person, assert_refused, ok
 
 MIB = 1024 * 1024
@@ -245,12 +245,6 @@ def test_rest_uploads_take_camera_photos_and_keep_1_mib_for_other_bodies(app, ph
 # -- a real server -------------------------------------------------------------------------
 
 
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(field)
 
 
 def send(url, path, body, ctype):

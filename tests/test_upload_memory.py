@@ -13,7 +13,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from tests.conftest import start_server, stop_server
+from tests.conftest import start_server, status_kb, stop_server
 from foof.domain import media
 from foof.domain.errors import NotAnImage
 
@@ -215,12 +215,6 @@ def test_every_legacy_upload_route_refuses_the_bomb(client, user, make_item, ite
 # -- a real server process --------------------------------------------------------------
 
 
-def status_kb(pid, field):
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(field)
 
 
 def upload(url, token, data, path="/user/avatar"):
