@@ -1,4 +1,4 @@
-"""Tokens (CONTRACT 1.3): every token route refuses bad tokens with 403 ``Forbidden``."""
+"""Tokens (docs/legacy-wire.md §3): every token route refuses bad tokens with 403 ``Forbidden``."""
 import base64
 import json
 import time

@@ -1,4 +1,4 @@
-"""The admin commands: ``init-db``, ``check-db`` and ``create-user`` (CONTRACT 1.4, 1.5).
+"""The admin commands: ``init-db``, ``check-db`` and ``create-user`` (docs/legacy-wire.md §4-§8).
 
 The legacy schema tests need a database that looks like the one the old koa/Sequelize server
 left behind (the seed's "SQL table fields": ``studentid int(11)``, chats ``type
@@ -221,7 +221,7 @@ def indexes(engine, table):
     return found
 
 
-#: CONTRACT 1.4: "Indexes the old server never had are added by new installs".
+#: docs/legacy-wire.md §4: "Indexes the old server never had are added by new installs".
 NEW_INDEXES = [
     ("items", ("uuid",), False),
     ("items", ("to",), False),
@@ -325,7 +325,7 @@ def test_init_db_keeps_duplicate_favourites_it_cannot_index(scratch_cli, old_dat
 
 def test_old_database_serves_old_rows_after_init_db(scratch_app, scratch_cli, old_database):
     """check-db calls ``studentid int`` "works as is": the old user can log in and
-    ``studentid`` is still rendered as text (CONTRACT 1.4)."""
+    ``studentid`` is still rendered as text (docs/legacy-wire.md §4)."""
     assert scratch_cli("init-db").exit_code == 0
     client = scratch_app.test_client()
     reply = client.post("/user/login", data={"phonenumber": "13800000000", "password": OLD_PASSWORD})

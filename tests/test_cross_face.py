@@ -1,4 +1,4 @@
-"""One domain under both faces (CONTRACT 3): what one face writes, the other reads.
+"""One domain under both faces (docs/architecture.md §1): what one face writes, the other reads.
 
 A product is an item with ``sold > 0`` (``name``↔``title``, ``description``↔``note``,
 ``category``↔``type``); an order is a row of ``orders`` whose latest state ``items.sold`` and
@@ -308,8 +308,8 @@ def uploaded(app):
 
 @pytest.mark.parametrize("face", ["rest", "legacy"])
 def test_taking_down_a_product_removes_its_picture(app, client, token_for, face):
-    """CONTRACT 1.5: deleting an item removes its images from disk after the commit;
-    CONTRACT 3: a product's img is the item's first image, whichever face stored it."""
+    """docs/legacy-wire.md §5-§8: deleting an item removes its images from disk after the commit;
+    docs/architecture.md §1: a product's img is the item's first image, whichever face stored it."""
     seller, uuid = rest_person(app, "lower")
     pid = rest(seller, "POST", "/products", {"name": "台灯", "category": "1", "price": "25"})
     reply = seller.patch(f"/products/img/{pid}", data={"file": (io.BytesIO(png_bytes()), "a.png", "image/png")},

@@ -6,7 +6,7 @@ The recordings live in ``tests/recorded/items/``, ``tests/recorded/fav/`` and
 and replayed by the loader of ``tests/test_recorded_user.py`` (imported, not copied), with
 the same normalisations and nothing else: tokens, the Windows ``\\`` of the seed's image
 paths and the OCR'd field names (``depreciation`` → ``depreciatione``, ``fetch`` →
-``fetched``), all as CONTRACT names them.
+``fetched``), all as the wire rules (docs/) names them.
 
 This module adds a few keys the ``/user`` recordings did not need. The extra lines are
 taken out before the text is handed to the imported ``parse`` (they become comments, so
@@ -265,8 +265,8 @@ DOCUMENTED = {
     ("POST", "/user/want/delete"), ("POST", "/user/want/deleteall"),
     ("POST", "/item/order"), ("POST", "/item/reset"),
 }
-#: Every failure string CONTRACT 1.5 gives these routes: (route, reply) pairs that must be
-#: recorded at least once (seed example or "not in the seed, CONTRACT 1.5").
+#: Every failure string docs/legacy-wire.md §5-§8 gives these routes: (route, reply) pairs that must be
+#: recorded at least once (seed example or "not in the seed, docs/legacy-wire.md §5-§8").
 FAILURES = {
     ("GET", "/item/<itemid>", '{"status":"none"}'),
     ("POST", "/item/add", '{"status":"failure","info":"invaild request"}'),

@@ -9,7 +9,7 @@ equal after these normalisations and no others:
 * ids: the seed's ids come from the original's database. A recording binds each seed id it
   shows to the row it creates (``seed-id: 0000000005 = 1``); the expected body is rewritten
   with our id *in the seed's format* (same zero padding, or none), so the padding is checked;
-* times: ``createTime``/``updateTime`` values in CONTRACT's datetime format
+* times: ``createTime``/``updateTime`` values in the wire rules' datetime format
   (``2022-12-11T13:51:40.000+00:00``) become ``<TIME>`` on both sides; ``null`` stays ``null``
   and any other format is left alone (and so fails);
 * times whose value is the seed database's history: on an exchange marked
@@ -17,12 +17,12 @@ equal after these normalisations and no others:
   ``<DBTIME>`` on both sides. The seed's ``updateTime: null`` of ``GET /users/detail`` says
   that row of the original's database had never been updated; the state the example shows
   (a phone number on a fresh account) can only be reached here through an update. Used where
-  the seed's value comes from its own database or CONTRACT does not say when it changes;
+  the seed's value comes from its own database or the wire rules (docs/) does not say when it changes;
 * upload names: uuid4 strings become ``<UUID1>``, ``<UUID2>``, ... numbered by first
   appearance over the whole recording, each side separately (the same picture must come back
   under the same name later in the recording).
 
-Everything CONTRACT corrects with respect to the seed is written into the recording itself,
+Everything the wire rules (docs/) corrects with respect to the seed is written into the recording itself,
 with a comment next to the expectation.
 """
 import io
@@ -175,7 +175,7 @@ def parse(path):
             current.content_type = value
         elif key == "body":
             if compact(value) != value:
-                raise ValueError(f"{where}: body is not compact JSON as CONTRACT 2 writes it")
+                raise ValueError(f"{where}: body is not compact JSON as docs/rest-api.md writes it")
             current.body = value
     if not rec.exchanges:
         raise ValueError(f"{path.name}: no exchange")
@@ -322,7 +322,7 @@ def test_normalisations_are_exactly_the_named_ones():
     assert bind_ids(seed, bindings, "t") == '{"id":"0000000003","pid":"00000000000000000012","data":"2","location":"4"}'
     with pytest.raises(ValueError):
         bind_ids('{"seller":"0000000009"}', bindings, "t")
-    # only CONTRACT's datetime format under createTime/updateTime; null stays null
+    # only the wire rules' datetime format under createTime/updateTime; null stays null
     assert without_times('{"createTime":"2022-12-11T13:51:40.000+00:00","updateTime":null}') == \
         '{"createTime":"<TIME>","updateTime":null}'
     assert without_times('{"createTime":"2022-12-11 13:51:40"}') == '{"createTime":"2022-12-11 13:51:40"}'

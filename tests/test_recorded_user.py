@@ -5,19 +5,19 @@ Every file in ``tests/recorded/user/`` is one documented example of the seed
 ``tests/recorded/README.md``. Each file is replayed against a fresh app and database (the
 conftest fixtures), and the status, the ``Content-Type`` and the body bytes must be equal.
 
-Only the normalisations CONTRACT names are applied, and nothing else:
+Only the normalisations the wire rules (docs/) names are applied, and nothing else:
 
 * tokens: any JWT, in the actual body and in the expected body, becomes ``<JWT>``
-  (login tokens differ on every run; CONTRACT 1.3);
+  (login tokens differ on every run; docs/legacy-wire.md §3);
 * Windows paths: the seed was captured on Windows, so its image paths read
   ``image\\avatar\\default.jpg``; in the *expected* body a run of backslashes after the path
-  segments ``image``, ``avatar`` and ``item`` becomes ``/`` (CONTRACT 1.2). The actual body is
+  segments ``image``, ``avatar`` and ``item`` becomes ``/`` (docs/legacy-wire.md §2). The actual body is
   never touched by this: a server sending backslashes fails;
 * OCR'd field names: ``phonenumner``/``phonennummer`` → ``phonenumber``, ``depreciation`` →
-  ``depreciatione``, ``fetch`` → ``fetched`` (CONTRACT 1.1), as keys of the expected body and
+  ``depreciatione``, ``fetch`` → ``fetched`` (docs/legacy-wire.md §1), as keys of the expected body and
   of the request fields.
 
-Everything else CONTRACT changes with respect to the seed (the info text's last three
+Everything else the wire rules (docs/) changes with respect to the seed (the info text's last three
 characters, the requirecode and avatar replies, ...) is written into the recording itself, with
 a comment next to the expectation.
 """
@@ -38,7 +38,7 @@ FILES = sorted(RECORDED.glob("*.txt"))
 
 JSON_TYPE = "application/json; charset=utf-8"
 
-# --- the normalisations CONTRACT names ---------------------------------------------------
+# --- the normalisations the wire rules (docs/) names ---------------------------------------------------
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 JWT_PLACEHOLDER = "<JWT>"

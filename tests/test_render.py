@@ -1,7 +1,7 @@
-"""The legacy wire format (CONTRACT 1.1, 1.2): the renderer on its own, then over HTTP.
+"""The legacy wire format (docs/legacy-wire.md §1-§2): the renderer on its own, then over HTTP.
 
 Expected values are what koa's ``JSON.stringify`` and ``Number.prototype.toString`` print,
-as CONTRACT 1.2 requires, not what the renderer happens to do.
+as docs/legacy-wire.md §2 requires, not what the renderer happens to do.
 """
 import hashlib
 import io
@@ -368,7 +368,7 @@ def test_body_just_over_limit_is_413_and_at_limit_is_read(client, member):
 
 @pytest.mark.parametrize("kind", ["form", "json", "multipart-field", "multipart-file"])
 def test_body_well_under_limit_is_read(client, member, kind):
-    """CONTRACT 1.1: only bodies *over* FOOF_MAX_UPLOAD_BYTES are refused; 700 kB is fine,
+    """docs/legacy-wire.md §1: only bodies *over* FOOF_MAX_UPLOAD_BYTES are refused; 700 kB is fine,
     whichever kind of body carries it."""
     fields = {"phonenumber": "13800000001", "password": sha1("pw")}
     pad = _padding(700_000)

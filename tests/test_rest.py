@@ -1,4 +1,4 @@
-"""The secondhand face's error table and rules (CONTRACT 2), provoked through the HTTP routes.
+"""The secondhand face's error table and rules (docs/rest-api.md), provoked through the HTTP routes.
 
 Every handled error is the envelope ``{"state":…,"message":…,"data":null}`` with HTTP 200,
 except 4003 (HTTP 401) and 4004 (HTTP 403). Each test sets up its state through the real
@@ -220,7 +220,7 @@ PUBLIC = {
     ("GET", "/upload/<path:name>"),  # pictures; student cards only to their owner (tested below)
     ("POST", "/alipay/response"),  # Alipay's own notices
 }
-#: Login-only routes the seed and CONTRACT 2 name; the url_map must have at least these.
+#: Login-only routes the seed and docs/rest-api.md name; the url_map must have at least these.
 KNOWN_LOGIN_ONLY = {
     ("PATCH", "/users/password"), ("GET", "/users/detail"), ("POST", "/users/detail"),
     ("PATCH", "/users/detial/avatar"), ("PATCH", "/users/detial/studentcard"),

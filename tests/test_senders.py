@@ -1,4 +1,4 @@
-"""The real senders end to end (CONTRACT 1.5 `/user/requirecode`, `/user/mail/verify`).
+"""The real senders end to end (docs/legacy-wire.md §5 `/user/requirecode`, `/user/mail/verify`).
 
 Every server here is started by the test itself on 127.0.0.1 and stopped in fixture
 teardown: an aiosmtpd SMTP server (plain, STARTTLS, implicit SSL, with and without AUTH)

@@ -1,4 +1,4 @@
-"""SMS codes and their limits (CONTRACT 1.5), driven by an injected clock instead of sleeps."""
+"""SMS codes and their limits (docs/legacy-wire.md §5-§8), driven by an injected clock instead of sleeps."""
 import pytest
 
 INVALID = {"status": "failure", "info": "invaild request"}

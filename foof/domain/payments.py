@@ -1,4 +1,4 @@
-"""Alipay app payments (CONTRACT 2 "Alipay"): the signed ``orderString`` and the async notices.
+"""Alipay app payments (docs/rest-api.md §9): the signed ``orderString`` and the async notices.
 
 Alipay's RSA2 rules, done with plain ``cryptography`` (no SDK at run time):
 

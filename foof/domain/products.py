@@ -1,4 +1,4 @@
-"""Products: the secondhand face's view of items with ``sold > 0`` (CONTRACT 3).
+"""Products: the secondhand face's view of items with ``sold > 0`` (docs/architecture.md §1).
 
 ``name``↔``title``, ``description``↔``note``, ``category``↔``type``, ``img``↔ first image of
 ``imgurl``; ``location`` and ``tags`` live in ``item_details``. State ``"0"``↔1,

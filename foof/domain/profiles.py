@@ -1,4 +1,4 @@
-"""Secondhand accounts: a ``users`` row plus a ``user_profiles`` row (CONTRACT 3).
+"""Secondhand accounts: a ``users`` row plus a ``user_profiles`` row (docs/architecture.md §1).
 
 Passwords are stored exactly as the legacy face stores them — werkzeug's hash of the SHA-1
 hex of what the person typed — so once an account has a phone number the same password

@@ -1,4 +1,4 @@
-"""Login and mail tokens, compatible with the old server's (CONTRACT 1.3).
+"""Login and mail tokens, compatible with the old server's (docs/legacy-wire.md §3).
 
 Tokens are minted with PyJWT directly because flask-jwt-extended always adds ``fresh``,
 ``jti`` and ``type`` and puts its own claims first; the legacy payload is exactly

@@ -1,4 +1,4 @@
-"""SMS verification codes (CONTRACT 1.5 "Verification codes").
+"""SMS verification codes (docs/legacy-wire.md §5).
 
 A code is 4 digits, stored as an HMAC keyed with the app secret, valid 10 minutes, burned
 after 5 wrong tries, and consumed only for its own phone number. Only the newest code of a

@@ -1,4 +1,4 @@
-"""Legacy ``/fav`` routes (CONTRACT 1.5 "Favourites")."""
+"""Legacy ``/fav`` routes (docs/legacy-wire.md §8)."""
 from flask import Blueprint
 
 from foof.domain import favourites

@@ -1,4 +1,4 @@
-"""Legacy ``/item`` routes (CONTRACT 1.5 "Items")."""
+"""Legacy ``/item`` routes (docs/legacy-wire.md §6)."""
 from flask import Blueprint
 
 from foof.domain import listings, search, trades

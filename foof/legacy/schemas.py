@@ -1,4 +1,4 @@
-"""Legacy object shapes (CONTRACT 1.4 "Objects"), in table column order."""
+"""Legacy object shapes (docs/legacy-wire.md §4), in table column order."""
 from foof.legacy.render import row
 
 PUBLIC_USER = ("uuid", "username", "avatarurl", "verified", "score", "info")

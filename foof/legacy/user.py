@@ -1,4 +1,4 @@
-"""Legacy ``/user`` routes (CONTRACT 1.5 "Users")."""
+"""Legacy ``/user`` routes (docs/legacy-wire.md §5)."""
 import html
 
 from flask import Blueprint, current_app, request

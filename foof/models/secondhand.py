@@ -1,4 +1,4 @@
-"""New tables for the secondhand face (CONTRACT 3); they only ever add to the schema.
+"""New tables for the secondhand face (docs/architecture.md §1); they only ever add to the schema.
 
 A secondhand user is a ``users`` row plus a ``user_profiles`` row; a product is an item
 (``sold > 0``) plus an ``item_details`` row; an order is an ``orders`` row, and

@@ -1,4 +1,4 @@
-"""The secondhand face (``/users``, ``/products``, ``/orders``, ``/alipay``): CONTRACT 2.
+"""The secondhand face (``/users``, ``/products``, ``/orders``, ``/alipay``): docs/rest-api.md.
 
 Cross-site request forgery (issue #11): the login is a cookie, which a browser attaches to
 requests other sites make. So the session cookie is ``SameSite=Lax`` (and ``Secure`` behind

@@ -24,7 +24,7 @@ REFUSALS = {
 @handled
 def info():
     user = auth.current_user()
-    # Only the order id is read: amount and subject come from the database (CONTRACT 2).
+    # Only the order id is read: amount and subject come from the database (docs/rest-api.md).
     order_id = payload().get("out_trade_no")
     try:
         return {"orderString": payments.order_string(user.uuid, order_id)}

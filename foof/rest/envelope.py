@@ -1,6 +1,6 @@
 """The secondhand face's one renderer: ``{"state","message","data"}`` and its error table.
 
-Handled errors keep HTTP 200 with the original codes (CONTRACT 2), except "not logged in"
+Handled errors keep HTTP 200 with the original codes (docs/rest-api.md), except "not logged in"
 (401) and "not allowed" (403). Ids are zero-padded strings as the original's database did,
 prices floats with a decimal point, datetimes ``2022-12-11T13:51:40.000+00:00``.
 """

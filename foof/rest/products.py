@@ -1,4 +1,4 @@
-"""``/products``: lists, detail, add, update, picture, take down (seed 004, CONTRACT 2)."""
+"""``/products``: lists, detail, add, update, picture, take down (seed 004, docs/rest-api.md)."""
 from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, products
@@ -45,7 +45,7 @@ def logged_in():
 
 def detail_entry(item, details):
     """The detail; ``sellerPhone`` only for a logged-in viewer and only when the seller
-    published it (CONTRACT 2; issue #11: anyone could walk the ids and collect phones)."""
+    published it (docs/rest-api.md; issue #11: anyone could walk the ids and collect phones)."""
     seller = accounts.get(item.uuid)
     from foof.rest.users import detail_of
 

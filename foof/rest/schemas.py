@@ -1,6 +1,6 @@
 """marshmallow schemas of the secondhand face: request bodies and the envelope's ``data``.
 
-They describe the wire (seed 004 and CONTRACT 2) for the OpenAPI document and let tests
+They describe the wire (seed 004 and docs/rest-api.md) for the OpenAPI document and let tests
 check real replies against it; the views themselves read bodies with
 :func:`foof.rest.wire.payload` and leave validation to the domain, which is where the rules
 (and their 4005 refusals) live. Request schemas ``EXCLUDE`` unknown keys because the server
@@ -9,7 +9,7 @@ ignores them; response schemas ``RAISE`` because a reply has exactly these keys.
 from marshmallow import EXCLUDE, Schema, fields
 from marshmallow.validate import Equal
 
-#: CONTRACT 2's table of handled states (HTTP 200 unless noted).
+#: docs/rest-api.md's table of handled states (HTTP 200 unless noted).
 STATES = {
     200: "成功",
     4000: "用户名已经被占用 (username taken)",
