@@ -11,6 +11,7 @@ from foof.domain import accounts
 from foof.domain.errors import Invalid, PhoneTaken
 from foof.extensions import db
 from foof.models import LEGACY_TABLES
+from foof.schema import create_schema, rebuild_search_index  # create_schema: also imported from here
 
 
 def init_app(app):
@@ -21,32 +22,6 @@ def init_app(app):
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(reindex)
-
-
-def create_schema():
-    """Create missing tables and indexes; never alter or drop anything that exists.
-
-    Returns ``(tables_created, indexes_created, index_problems)``.
-    """
-    inspector = inspect(db.engine)
-    existing = set(inspector.get_table_names())
-    tables = [t for t in db.metadata.sorted_tables if t.name not in existing]
-    db.metadata.create_all(db.engine, tables=tables)
-    made, problems = [], []
-    for table in db.metadata.sorted_tables:
-        if table.name not in existing:
-            continue
-        present = {ix["name"] for ix in inspector.get_indexes(table.name)}
-        present |= {uc["name"] for uc in inspector.get_unique_constraints(table.name)}
-        for index in table.indexes:
-            if index.name in present:
-                continue
-            try:
-                index.create(db.engine)
-                made.append(index.name)
-            except Exception as exc:  # e.g. duplicates in an old favourites table
-                problems.append(f"{index.name}: {getattr(exc, 'orig', exc)}")
-    return [t.name for t in tables], made, problems
 
 
 @click.command("init-db")
@@ -62,40 +37,14 @@ def init_db():
     backend = current_app.extensions["foof.search"]
     if not backend.exists():
         click.echo("search index missing: building it")
-        _rebuild(backend)
-
-
-def _rebuild(backend):
-    from sqlalchemy import func, select
-
-    from foof.models import Item, User
-
-    totals = {
-        "goods": db.session.execute(select(func.count()).select_from(Item).where(Item.sold.in_((1, -1)))).scalar(),
-        "users": db.session.execute(select(func.count()).select_from(User)).scalar(),
-    }
-    bars = {}
-    try:
-        def progress(kind, n):
-            if kind not in bars:
-                for bar in bars.values():
-                    bar.render_finish()
-                bars[kind] = click.progressbar(length=totals[kind], label=f"indexing {kind}")
-                bars[kind].__enter__()
-            bars[kind].update(n)
-
-        counts = backend.rebuild(progress)
-    finally:
-        for bar in bars.values():
-            bar.__exit__(None, None, None)
-    click.echo(f"indexed {counts['goods']} items on sale and {counts['users']} users into {backend.current_dir()}")
+        rebuild_search_index(backend)
 
 
 @click.command("reindex")
 @with_appcontext
 def reindex():
     """Rebuild the search indexes from the database and swap them in atomically."""
-    _rebuild(current_app.extensions["foof.search"])
+    rebuild_search_index(current_app.extensions["foof.search"])
 
 
 _FAMILIES = {

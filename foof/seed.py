@@ -16,11 +16,11 @@ from PIL import Image
 from sqlalchemy import func, insert, select, update
 
 from foof import demo
-from foof.cli import create_schema
 from foof.domain import clock, media, passwords
 from foof.domain.accounts import DEFAULT_AVATAR, DEFAULT_INFO
 from foof.extensions import db
 from foof.models import Chat, Favourite, Item, User
+from foof.schema import create_schema, rebuild_search_index
 
 DEMO_PASSWORD = "demo123"
 BATCH = 1000
@@ -94,9 +94,7 @@ def seed_demo(users, items, messages, seed):
     _favourites(rng, new_items, uuids)
     _orders(rng, new_items, uuids)
     count = _messages(rng, new_items, uuids, 2 * items if messages is None else messages)
-    from foof.cli import _rebuild
-
-    _rebuild(current_app.extensions["foof.search"])  # bulk inserts bypass the change events
+    rebuild_search_index(current_app.extensions["foof.search"])  # bulk inserts bypass the change events
     click.echo(f"seeded {users} users, {items} items, {count} messages "
                f"(demo password: {DEMO_PASSWORD}, API password "
                f"{hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest()})")

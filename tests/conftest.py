@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from foof import PROJECT_ROOT, create_app
-from foof.cli import create_schema
+from foof.schema import create_schema
 from foof.domain import accounts, tokens
 from foof.extensions import db
 

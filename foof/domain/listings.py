@@ -3,19 +3,23 @@
 States (CONTRACT 1.4): 1 on sale, 3 reserved for ``to``, 2 sold to ``to``, 4 deleted; want
 posts use the negatives. The old server wrote 3 for "deleted" too; deletion now writes 4.
 Every change is one transaction; contested ones are conditional updates.
+
+Orders build on listings (:mod:`foof.domain.orders` imports this module, never the other way):
+what a listing's own changes need from its order, the order states and closing the item's
+open order when the item is deleted, lives here and :mod:`foof.domain.orders` re-exports it.
 """
 
 from flask import current_app
 from sqlalchemy import bindparam, case, select, update
 
-from foof.domain import events, media, reads
+from foof.domain import clock, events, media, reads
 from foof.domain.errors import Invalid, ItemNotFound, NotOwner
 from foof.domain.tx import after_commit, atomic
 from foof.domain.values import (  # noqa: F401  (re-exported: other modules read them from here)
     INT_MAX, INT_MIN, parse_depreciation, parse_id, parse_int, parse_price, parse_text,
 )
 from foof.extensions import db
-from foof.models import Item
+from foof.models import Item, Order
 
 ON_SALE, SOLD, RESERVED, DELETED = 1, 2, 3, 4
 DELETED_STATES = (DELETED, -DELETED)
@@ -23,6 +27,8 @@ DEFAULT_IMAGE = "image/item/default.jpg"
 CATEGORIES = {1: "电子产品", 2: "服饰鞋包", 3: "交通工具", 4: "美妆个护",
               5: "日常用品", 6: "图书文具", 7: "运动健身", 8: "其他"}
 MAX_IMAGES = 4
+#: ``orders.state`` (CONTRACT 2): :data:`foof.domain.orders.OPEN` etc. are these.
+ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED = "0", "1", "2"
 
 
 #: Wire field → parser; the same rules serve add and modify (and the secondhand face's
@@ -128,14 +134,23 @@ def delete(uuid, itemid):
         ).rowcount
         if done != 1:
             raise ItemNotFound()
-        from foof.domain import orders  # orders builds on listings
-
-        orders.close_for(item.itemid, orders.CANCELLED)
+        close_open_order(item.itemid, ORDER_CANCELLED)
         after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
         after_commit(media.remove_quietly, current_app.config["FOOF_UPLOAD_ROOT"], uploads)
         after_commit(events.item_changed, item.itemid)
 
     atomic(work)
+
+
+def close_open_order(itemid, state):
+    """Move the item's open order (if any) to ``state`` (call inside a transaction).
+    :func:`foof.domain.orders.close_for` is this function."""
+    db.session.execute(
+        update(Order)
+        .where(Order.itemid == itemid, Order.state == ORDER_OPEN)
+        .values(state=state, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def image_paths(imgurl):

@@ -28,13 +28,14 @@ from sqlalchemy import func, or_, select, update
 
 from foof.domain import clock, events, ratelimit
 from foof.domain.errors import DomainError, Invalid, ItemNotFound, NotForTrade, NotOwner
-from foof.domain.listings import ON_SALE, RESERVED, SOLD, get, parse_id
+from foof.domain.listings import ON_SALE, ORDER_CANCELLED, ORDER_COMPLETED, ORDER_OPEN, RESERVED, SOLD, get, parse_id
+from foof.domain.listings import close_open_order as close_for  # noqa: F401  (shared by both faces)
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import Item, Order
 
 log = logging.getLogger(__name__)
-OPEN, CANCELLED, COMPLETED = "0", "1", "2"
+OPEN, CANCELLED, COMPLETED = ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED
 NUMBER_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 #: Stored before a hand-entered pay id. Outside NUMBER_RE, so never part of an Alipay trade_no;
 #: the column holds 64 characters, so a hand-entered pay id is at most 63.
@@ -98,16 +99,6 @@ def open_for(item, buyer, mode=OPEN):
     db.session.add(order)
     db.session.flush()
     return order
-
-
-def close_for(itemid, state):
-    """Move the item's open order (if any) to ``state``."""
-    db.session.execute(
-        update(Order)
-        .where(Order.itemid == itemid, Order.state == OPEN)
-        .values(state=state, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
 
 
 # -- the secondhand face -------------------------------------------------------------------------
