@@ -18,18 +18,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from foof import accesslog, cli, config, legacy, rest, search, senders, serving
 from foof.domain import media
 from foof.extensions import db, jwt
+from foof.filemodes import tighten
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, except that two kinds of body are invalid JSON (the ValueError every body
-    reader answers as a bad request) instead of reaching a view and ending in a 500:
-    nesting too deep for the parser (a RecursionError), and text holding a lone UTF-16
-    surrogate (``"\\ud800"``: valid JSON syntax, but no Unicode text — neither UTF-8 nor the
-    database can store it)."""
+    """Flask's JSON, except that three kinds of body are invalid JSON (the ValueError every body
+    reader answers as a bad request) instead of reaching a view: nesting too deep for the
+    parser (a RecursionError, else a 500), text holding a lone UTF-16 surrogate
+    (``"\\ud800"``: valid JSON syntax, but no Unicode text — neither UTF-8 nor the database
+    can store it), and the non-JSON constants ``NaN``/``Infinity`` that JavaScript's parser,
+    the old server's, refuses."""
 
     def loads(self, s, **kwargs):
+        # NaN, Infinity and -Infinity are not JSON (JavaScript's JSON.parse, the old server's
+        # parser, refuses them); Python's parser would read them as floats.
+        kwargs.setdefault("parse_constant", _not_json)
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
@@ -37,6 +42,10 @@ class JSONProvider(DefaultJSONProvider):
         if _has_lone_surrogate(value):
             raise ValueError("JSON text holds a lone surrogate")
         return value
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _has_lone_surrogate(value):
@@ -163,24 +172,6 @@ def _sqlite_file(url):
     return os.path.abspath(parsed.database)
 
 
-_log = logging.getLogger("foof")
-
-
-def tighten(path, mode):
-    """Take group and other permissions away from ``path`` beyond ``mode``; logs a change.
-    A missing path is fine; one the process may not change is logged, not fatal."""
-    try:
-        current = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        return
-    if current & ~mode & 0o077 == 0:
-        return
-    try:
-        os.chmod(path, current & mode)
-    except OSError as exc:
-        _log.warning("%s is mode %04o (readable by others) and could not be tightened: %s", path, current, exc)
-        return
-    _log.warning("%s was mode %04o, readable by others: tightened to %04o", path, current, current & mode)
 
 
 def _instance_secret(app, name):

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 
 from foof.domain.errors import SendFailed
+from foof.filemodes import tighten
 
 log = logging.getLogger(__name__)
 _append_lock = threading.Lock()
@@ -115,8 +116,6 @@ class SmtpMail:
 
 def _tighten_outbox(outbox):
     """An outbox written before files were created private: folder 0700, files 0600."""
-    from foof import tighten
-
     if not os.path.isdir(outbox):
         return
     tighten(outbox, 0o700)

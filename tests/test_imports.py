@@ -130,15 +130,6 @@ def _describe(cycle, modules):
     ) + f" -> {cycle[0][0]}"
 
 
-#: Cycles outside issue #16 item 4's files, left for their owners. Each one is also checked by
-#: a strict xfail below, so untying it turns that test red until its entry here is removed.
-KNOWN = {
-    # foof/senders.py's _tighten_outbox imports foof.tighten (foof/__init__.py), and
-    # foof/__init__.py imports foof.senders: tighten() belongs in a module both can import.
-    ("foof", "foof.senders"),
-}
-
-
 def _report(graph, modules, groups):
     return "; ".join(_describe(find_cycle(graph, among=group), modules) for group in groups)
 
@@ -160,13 +151,5 @@ def test_foof_modules_import_each_other_one_way_only():
     modules = _modules()
     graph = import_graph(modules)
     assert len(graph) > 20 and any(graph.values())  # it really read the package
-    cycles = [group for group in tangles(graph) if group not in KNOWN]
+    cycles = tangles(graph)
     assert not cycles, "import cycle(s) among foof modules: " + _report(graph, modules, cycles)
-
-
-@pytest.mark.parametrize("group", sorted(KNOWN), ids=lambda group: "<->".join(group))
-@pytest.mark.xfail(strict=True, reason="a known cycle in files outside issue #16 item 4")
-def test_known_cycle_is_untied(group):
-    modules = _modules()
-    graph = import_graph(modules)
-    assert group not in tangles(graph), "still tied: " + _report(graph, modules, [group])

@@ -48,6 +48,10 @@ NOT_OBJECTS = {
     "lone surrogate key": b'{"\\udfff":1}',
     "nested too deep": b"[" * 50_000,
     "not utf-8": b'{"username":"\xff\xfe"}',
+    # JavaScript's JSON.parse (the old server's) refuses these; Python's would read floats
+    "NaN": b'{"token":"TOKEN","info":NaN}',
+    "Infinity": b'{"token":"TOKEN","address":Infinity}',
+    "-Infinity": b'{"token":"TOKEN","address":-Infinity}',
 }
 
 
