@@ -153,13 +153,13 @@ def test_decodes_at_once_are_bounded_by_the_setting(config, monkeypatch):
     running, most, lock = [0], [0], threading.Lock()
     real_shrink = media._shrink
 
-    def slow_shrink(im, side):
+    def slow_shrink(im, side, data=b""):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         time.sleep(0.1)
         try:
-            return real_shrink(im, side)
+            return real_shrink(im, side, data)
         finally:
             with lock:
                 running[0] -= 1
@@ -307,3 +307,57 @@ def test_four_largest_accepted_pngs_at_once_stay_within_150_mb(server):
     # ~40 MB a decode (the RGBA copy, its flattened copy, the resize's two) × 2 at once on
     # two cores, plus the allocator's slack: measured 89-105 MB; unbounded it was ~300.
     assert grew < 150
+
+
+# -- baseline JPEGs in several scans (found by attacking the change) ------------------------
+
+def _segment(marker, payload):
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def grey_blocks_jpeg(side, scans):
+    """A baseline 4:4:4 JPEG of ``side``×``side`` whose three components are coded either in
+    one interleaved scan (``scans=1``) or one scan each (``scans=3``): every block has a DC
+    difference of 0 and an immediate end of block, so the file stays small."""
+    dc_bits, dc_values = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], bytes(range(12))
+    # A one-symbol AC table: end of block (0x00), coded "0".
+    ac_bits, ac_values = [1] + [0] * 15, b"\x00"
+    out = b"\xff\xd8" + _segment(0xDB, b"\x00" + bytes([1] * 64))
+    out += _segment(0xC0, bytes([8]) + side.to_bytes(2, "big") * 2 + bytes([3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]))
+    out += _segment(0xC4, b"\x00" + bytes(dc_bits) + dc_values + b"\x10" + bytes(ac_bits) + ac_values)
+    blocks = ((side + 7) // 8) ** 2
+
+    def data(count):  # per block: DC category 0 = "00", EOB = "0": 3 bits
+        bits = "000" * count
+        bits += "1" * (-len(bits) % 8)
+        return int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+
+    if scans == 1:
+        out += _segment(0xDA, bytes([3, 1, 0, 2, 0, 3, 0, 0, 63, 0])) + data(3 * blocks)
+    else:
+        for component in (1, 2, 3):
+            out += _segment(0xDA, bytes([1, component, 0, 0, 63, 0])) + data(blocks)
+    return out + b"\xff\xd9"
+
+
+def test_several_scans_are_seen_but_not_an_exif_thumbnail():
+    small = Image.new("RGB", (64, 64), (10, 200, 30))
+    plain, progressive = io.BytesIO(), io.BytesIO()
+    small.save(plain, "JPEG")
+    small.save(progressive, "JPEG", progressive=True)
+    base = plain.getvalue()
+    thumbnail = _segment(0xE1, b"Exif\x00\x00" + base)  # a thumbnail carries its own scan
+    assert not media._several_scans(base)
+    assert not media._several_scans(base[:2] + thumbnail + base[2:])
+    assert media._several_scans(progressive.getvalue())
+    assert not media._several_scans(grey_blocks_jpeg(64, 1))
+    assert media._several_scans(grey_blocks_jpeg(64, 3))
+
+
+def test_a_huge_baseline_jpeg_in_one_scan_per_component_is_refused():
+    # 7000×7000 4:4:4 in three scans: libjpeg keeps every coefficient of the canvas
+    # (~290 MB) whatever the scaling, like a progressive file.
+    with pytest.raises(NotAnImage):
+        media.reencode(grey_blocks_jpeg(7000, 3), media.AVATAR_SIDE)
+    # The same canvas in one interleaved scan is decoded at 1/8 scale: accepted.
+    assert media.reencode(grey_blocks_jpeg(7000, 1), media.AVATAR_SIDE)[:2] == b"\xff\xd8"

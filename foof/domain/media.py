@@ -16,12 +16,15 @@ the opened image is shrunk in place, flattened, and closed as soon as a smaller 
 At most ``FOOF_IMAGE_DECODES`` images (0 = the number of cores) are decoded at once; more
 uploads wait their turn.
 """
+from __future__ import annotations
+
 import io
 import logging
 import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterable
 
 from PIL import ExifTags, Image
 
@@ -46,7 +49,7 @@ AVATAR_SIDE = 1024
 ITEM_SIDE = 1600
 
 #: EXIF orientation → the transpose that shows the picture upright.
-_ORIENTATION = {
+_ORIENTATION: dict[int | None, Image.Transpose] = {
     2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
     6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
@@ -54,7 +57,7 @@ _ORIENTATION = {
 _WHITE = (255, 255, 255)
 
 
-def decode_slots(count):
+def decode_slots(count: int | str) -> threading.BoundedSemaphore:
     """The semaphore bounding decodes at once: ``count`` of them, 0 = the number of cores."""
     count = int(count)
     if count < 0:
@@ -65,7 +68,7 @@ def decode_slots(count):
 _default_slots = decode_slots(0)
 
 
-def _slots():
+def _slots() -> threading.BoundedSemaphore:
     """The app's decode semaphore (created with the app), or the module's outside one."""
     from flask import current_app
 
@@ -75,16 +78,17 @@ def _slots():
         return _default_slots
 
 
-def reencode(data, max_side):
+def reencode(data: bytes, max_side: int) -> bytes:
     """JPEG bytes of the image in ``data``, at most ``max_side`` px on its long side."""
     if not data:
         raise NotAnImage()
     try:
         with _slots(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            small: Image.Image
             im = small = Image.open(io.BytesIO(data), formats=FORMATS)
             try:
-                small = _shrink(im, max_side)
+                small = _shrink(im, max_side, data)
                 out = io.BytesIO()
                 small.save(out, "JPEG", quality=85, optimize=True)
             finally:
@@ -98,7 +102,7 @@ def reencode(data, max_side):
     return out.getvalue()
 
 
-def _shrink(im, max_side):
+def _shrink(im: Image.Image, max_side: int, data: bytes = b"") -> Image.Image:
     """An RGB image at most ``max_side`` on its long side, upright, from the opened ``im``,
     holding one decoded copy at a time (``im`` may be emptied; the caller closes it)."""
     width, height = im.size
@@ -106,7 +110,8 @@ def _shrink(im, max_side):
         raise NotAnImage()
     if im.format in JPEG_FORMATS:
         if width * height > MAX_JPEG_PIXELS or (
-                im.info.get("progressive") and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES):
+                (im.info.get("progressive") or _several_scans(data))
+                and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES):
             raise NotAnImage()
         scale = _jpeg_scale(max(width, height), max_side)
         if scale > 1:
@@ -127,7 +132,7 @@ def _shrink(im, max_side):
     return flat
 
 
-def _jpeg_scale(long_side, max_side):
+def _jpeg_scale(long_side: int, max_side: int) -> int:
     """The largest of libjpeg's 1/8, 1/4, 1/2 scalings that still decodes at least
     ``max_side`` on the long side (so the output loses nothing): the decoded copy is
     under twice the output's side."""
@@ -137,7 +142,41 @@ def _jpeg_scale(long_side, max_side):
     return 1
 
 
-def _coefficient_bytes(im):
+def _several_scans(data: bytes) -> bool:
+    """Whether a JPEG's entropy-coded data comes in more than one scan. A baseline JPEG may
+    too (one scan per colour component, non-interleaved), and then libjpeg holds every
+    coefficient of the canvas just as for a progressive one, whatever the scaling (a
+    1.7 MB 7000×7000 file took ~300 MB). The markers are walked from the start: segments
+    before the first scan (an EXIF thumbnail's own scan lives inside APP1) are skipped by
+    their length; inside entropy-coded data a 0xFF byte is followed by 0x00 (stuffing) or a
+    restart marker, so the next other marker ends the scan."""
+    pos, end, scans = 2, len(data), 0
+    if data[:2] != b"\xff\xd8":
+        return False
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return False  # not where a marker must be: let the decoder judge the file
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image
+            break
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        pos += 2 + length
+        if marker != 0xDA:
+            continue
+        scans += 1
+        if scans > 1:
+            return True
+        while pos + 1 < end:  # the scan's entropy-coded data
+            if data[pos] == 0xFF and data[pos + 1] != 0x00 and not 0xD0 <= data[pos + 1] <= 0xD7:
+                break
+            pos += 1
+    return False
+
+
+def _coefficient_bytes(im: Image.Image) -> int:
     """What libjpeg holds for a progressive JPEG whatever the scaling: every DCT
     coefficient of the whole canvas, 2 bytes per sample of each component."""
     layers = getattr(im, "layer", None) or [(None, 1, 1, None)] * len(im.getbands())
@@ -146,7 +185,7 @@ def _coefficient_bytes(im):
     return int(im.size[0] * im.size[1] * 2 * samples)
 
 
-def _orientation(im):
+def _orientation(im: Image.Image) -> int | None:
     """The EXIF (or XMP) orientation tag, None when absent or unreadable: a broken EXIF
     block costs the rotation, not the upload."""
     try:
@@ -155,7 +194,7 @@ def _orientation(im):
         return None
 
 
-def _flatten(im):
+def _flatten(im: Image.Image) -> Image.Image:
     """RGB without alpha: transparent parts become white rather than black. Returns ``im``
     itself when it is already RGB; otherwise a new image, and ``im`` is closed (freed)."""
     if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
@@ -173,7 +212,7 @@ def _flatten(im):
     return flat
 
 
-def media_path(root, relative):
+def media_path(root: str, relative: str) -> str:
     """Absolute path of ``relative`` (``avatar/x.jpg``) under ``root``; refuses escapes."""
     path = os.path.realpath(os.path.join(root, relative))
     if not path.startswith(os.path.realpath(root) + os.sep):
@@ -181,7 +220,7 @@ def media_path(root, relative):
     return path
 
 
-def write_atomic(root, relative, data):
+def write_atomic(root: str, relative: str, data: bytes) -> str:
     """Write ``data`` to ``root/relative`` so readers see the old file or the new, never half."""
     path = media_path(root, relative)
     folder = os.path.dirname(path)
@@ -203,7 +242,7 @@ def write_atomic(root, relative, data):
     return path
 
 
-def remove_quietly(root, relatives):
+def remove_quietly(root: str, relatives: Iterable[str]) -> None:
     """Delete files after a commit; a file already gone is not an error."""
     for relative in relatives:
         try:
