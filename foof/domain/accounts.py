@@ -1,5 +1,9 @@
 """Accounts: registration, login, password reset, profile changes and avatars."""
+from __future__ import annotations
+
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -32,7 +36,7 @@ GUESS = "login:fail"
 MODIFIABLE = ("username", "password", "idcard", "studentid", "address", "info")
 
 
-def _uuid(value):
+def _uuid(value: Any) -> int:
     try:
         uuid = int(value)
     except (TypeError, ValueError):
@@ -42,7 +46,7 @@ def _uuid(value):
     return uuid
 
 
-def get(uuid):
+def get(uuid: Any) -> User:
     """The user with this uuid (int or digit string), or :class:`UserNotFound`."""
     user = db.session.get(User, _uuid(uuid))
     if user is None:
@@ -54,7 +58,7 @@ def get(uuid):
 _VIEW = select(User.__table__).where(User.__table__.c.uuid == bindparam("uuid"))
 
 
-def view(uuid):
+def view(uuid: Any) -> reads.Record:
     """A read-only row of the user (Core select: about half the cost of an ORM load, and
     every token route pays it), or :class:`UserNotFound`. Attributes as on ``User``."""
     found = reads.first(_VIEW, {"uuid": _uuid(uuid)})
@@ -72,9 +76,16 @@ _TOKEN_VIEW = (
     .where(_users.c.uuid == bindparam("uuid"))
 )
 _CHANGED = select(_credentials.c.password_changed_ms).where(_credentials.c.uuid == bindparam("uuid"))
+#: The hash a password check compares with, and the password-change time seen with it (one
+#: statement, so both come from the same moment).
+_HASH_AND_CHANGE = (
+    select(_users.c.password, _credentials.c.password_changed_ms)
+    .select_from(_users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid))
+    .where(_users.c.uuid == bindparam("uuid"))
+)
 
 
-def token_claims(token):
+def token_claims(token: object) -> tuple[int, int]:
     """``(uuid, generate)`` of a well-formed login token, or :class:`BadToken`. Nothing is
     looked up: the caller must refuse it when :func:`tokens.issued_before` the account's
     password change (``password_changed_ms`` of ``credentials``)."""
@@ -85,7 +96,7 @@ def token_claims(token):
         raise BadToken() from None
 
 
-def token_uuid(token):
+def token_uuid(token: object) -> int:
     """The uuid a valid login token names, or :class:`BadToken` (also for a token issued
     before the account's last password change; the account itself is not looked up)."""
     uuid, generate = token_claims(token)
@@ -95,7 +106,7 @@ def token_uuid(token):
     return uuid
 
 
-def from_login_token(token):
+def from_login_token(token: object) -> reads.Record:
     """The user (a read-only row) a login token speaks for; :class:`BadToken` for anything
     else, including a token issued before the password last changed. One read."""
     uuid, generate = token_claims(token)
@@ -108,13 +119,15 @@ def from_login_token(token):
     return found
 
 
-def password_changed(uuid, keep_session=None):
+def password_changed(uuid: int, keep_session: object = None) -> None:
     """Record a password change inside the caller's transaction: every login token issued
     before now is refused from the commit on, and every REST session but ``keep_session``
     ends. The stored time is one millisecond ahead, so a token minted in this very
     millisecond (before the change) is refused too; logins after it mint ``generate`` at
     least this value (:func:`login_token`)."""
     values = {"uuid": int(uuid), "password_changed_ms": tokens.now_ms() + 1}
+    # One of two dialects' Insert, each with its own upsert method.
+    stmt: Any
     if db.engine.dialect.name == "mysql":
         stmt = mysql_insert(Credential).values(**values)
         stmt = stmt.on_duplicate_key_update(password_changed_ms=stmt.inserted.password_changed_ms)
@@ -126,18 +139,18 @@ def password_changed(uuid, keep_session=None):
     sessions.end_all_in(uuid, keep_session)
 
 
-def login_token(uuid):
+def login_token(uuid: int) -> str:
     """A login token for ``uuid``, issued no earlier than its last password change."""
     found = reads.first(_CHANGED, {"uuid": int(uuid)})
     return tokens.login_token(uuid, 0 if found is None else found.password_changed_ms)
 
 
-def guess_subject(uuid):
+def guess_subject(uuid: int | str) -> str:
     """The rate-limit subject of password guesses at an account, whichever name found it."""
     return f"uuid:{int(uuid)}"
 
 
-def reserve_guess(subject, kind=GUESS):
+def reserve_guess(subject: str, kind: str = GUESS) -> int:
     """Reserve one password (or reset-answer) check for ``subject`` before making it: the
     event id, or :class:`TooFrequent` when the window's 10 are used up. Count, check and
     record are one step in the database, so attempts sent at once cannot overrun it; a
@@ -148,7 +161,7 @@ def reserve_guess(subject, kind=GUESS):
     return event
 
 
-def _new_user(phonenumber, password_hash):
+def _new_user(phonenumber: str, password_hash: str) -> User:
     return User(
         password=password_hash, username=DEFAULT_USERNAME, phonenumber=phonenumber,
         idcard="", studentid="0", address="", avatarurl=DEFAULT_AVATAR, verified=0,
@@ -156,25 +169,25 @@ def _new_user(phonenumber, password_hash):
     )
 
 
-def _require_password(password):
+def _require_password(password: object) -> None:
     if not isinstance(password, str) or password == "" or len(password) > 255:
         raise Invalid()
 
 
-def _phone_taken(phonenumber):
+def _phone_taken(phonenumber: str) -> bool:
     return db.session.execute(
         select(User.uuid).where(User.phonenumber == phonenumber)
     ).first() is not None
 
 
-def register(phonenumber, code, password):
+def register(phonenumber: Any, code: Any, password: Any) -> int:
     """Create an account after checking the SMS code. Only these three inputs are read; the
     phone number may be a JSON integer (stored as its digits)."""
     phonenumber = verification.parse_phone(phonenumber)
     _require_password(password)
     password_hash = passwords.hash_password(password)
 
-    def work():
+    def work() -> int:
         if _phone_taken(phonenumber):
             raise PhoneTaken()
         verification.consume(phonenumber, code)
@@ -193,13 +206,13 @@ def register(phonenumber, code, password):
     return uuid
 
 
-def create_user(phonenumber, password):
+def create_user(phonenumber: str, password: str) -> int:
     """For admins and demos (``flask create-user``): no SMS code needed."""
     if not verification.valid_phone(phonenumber):
         raise Invalid()
     _require_password(password)
 
-    def work():
+    def work() -> int:
         if _phone_taken(phonenumber):
             raise PhoneTaken()
         user = _new_user(phonenumber, passwords.hash_password(password))
@@ -211,13 +224,13 @@ def create_user(phonenumber, password):
     return atomic(work)
 
 
-def reset_password(phonenumber, code, password):
+def reset_password(phonenumber: Any, code: Any, password: Any) -> None:
     """Set a new password after checking the SMS code (the number as in :func:`register`)."""
     phonenumber = verification.parse_phone(phonenumber)
     _require_password(password)
     password_hash = passwords.hash_password(password)
 
-    def work():
+    def work() -> int:
         uuid = db.session.execute(
             select(User.uuid).where(User.phonenumber == phonenumber)
         ).scalar()
@@ -232,16 +245,28 @@ def reset_password(phonenumber, code, password):
     log.info("user %s reset the password", uuid)
 
 
-def check_password(uuid, stored, password, subject=None):
-    """Check ``password`` against ``stored`` for account ``uuid`` under the guess limit:
-    :class:`TooFrequent` when the account's guesses are used up (nothing checked), else
-    :class:`WrongPassword` or None. A legacy clear-text row is re-hashed on success."""
+def check_password(uuid: int, stored: str, password: str, subject: str | None = None) -> int:
+    """Check ``password`` for account ``uuid`` under the guess limit: :class:`TooFrequent`
+    when the account's guesses are used up (nothing checked), :class:`WrongPassword`, else
+    the moment (ms) the checked hash was read. A legacy clear-text row is re-hashed on success.
+
+    The hash is read again here with the password-change time (``stored`` is what the
+    caller found; the row may have changed since). What a correct password earns — a
+    token's ``generate``, a session — counts from the returned moment: a password changed
+    while the check ran (a slow hash) is newer than it, so the old password earns nothing
+    that outlives the change (:func:`foof.domain.sessions.start`)."""
     event = reserve_guess(subject or guess_subject(uuid))
+    read_ms = tokens.now_ms()
+    row = db.session.execute(_HASH_AND_CHANGE, {"uuid": int(uuid)}).first()
+    db.session.rollback()  # a read only: no transaction held open during the slow check
+    if row is None:
+        raise WrongPassword()
+    stored, changed_ms = row.password, row.password_changed_ms
     ok, upgraded = passwords.check(stored, password)
     if not ok:
         raise WrongPassword()  # the reservation stays: it was a failed guess
 
-    def work():
+    def work() -> None:
         ratelimit.give_back(event)
         if upgraded:
             db.session.execute(update(User).where(User.uuid == uuid).values(password=upgraded))
@@ -249,9 +274,12 @@ def check_password(uuid, stored, password, subject=None):
     atomic(work)
     if upgraded:
         log.info("user %s: legacy clear-text password re-hashed", uuid)
+    # Not before the change it saw (its time is one ms ahead of that commit, see
+    # password_changed), so a login right after a change is valid.
+    return max(read_ms, int(changed_ms or 0))
 
 
-def login(phonenumber, password):
+def login(phonenumber: Any, password: Any) -> tuple[User, str]:
     """``(user, token)``. Failed guesses are limited per account (10 per 15 minutes, shared
     with the secondhand login); a number without an account is limited per number. The
     phone number may be a JSON integer (its digits are the login name)."""
@@ -267,17 +295,17 @@ def login(phonenumber, password):
         reserve_guess("phone:" + phonenumber)
         raise UserNotFound()
     uuid, stored = found
-    check_password(uuid, stored, password)
-    return get(uuid), login_token(uuid)
+    issued = check_password(uuid, stored, password)
+    return get(uuid), tokens.login_token(uuid, generate_ms=issued)
 
 
-def modify(uuid, fields):
+def modify(uuid: int, fields: Mapping[str, Any]) -> None:
     """Change the profile fields present in ``fields``; absent ones stay as they are.
 
     An empty ``password`` counts as absent: browser forms send every input, and an empty
     password could never log in again (the documented way is to omit the field).
     """
-    values = {}
+    values: dict[str, str] = {}
     for name in MODIFIABLE:
         if name in fields:
             values[name] = parse_text(fields[name])
@@ -286,7 +314,7 @@ def modify(uuid, fields):
     elif "password" in values:
         values["password"] = passwords.hash_password(values["password"])
     if values:
-        def work():
+        def work() -> None:
             db.session.execute(update(User).where(User.uuid == uuid).values(**values))
             if "password" in values:
                 password_changed(uuid)  # the caller's token too: the app logs in again
@@ -295,7 +323,7 @@ def modify(uuid, fields):
         atomic(work)
 
 
-def set_avatar(uuid, data):
+def set_avatar(uuid: int, data: bytes) -> str:
     """Validate and re-encode ``data``, write it atomically, then point ``avatarurl`` at it."""
     jpeg = media.reencode(data, media.AVATAR_SIDE)
     relative = f"avatar/{int(uuid)}.jpg"

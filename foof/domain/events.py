@@ -4,24 +4,28 @@ The domain calls these through ``after_commit``, so a listener only ever hears o
 state, and a rebuild command can always recreate what listeners keep. Listeners belong to
 the app (``app.extensions``), so two apps never share them.
 """
-from flask import current_app
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import Flask, current_app
 
 KEY = "foof.change_listeners"
 
 
-def subscribe(app, listener):
+def subscribe(app: Flask, listener: Callable[[str, int], object]) -> None:
     """``listener(kind, key)`` with kind ``"goods"`` (key = itemid) or ``"users"`` (uuid)."""
     app.extensions.setdefault(KEY, []).append(listener)
 
 
-def changed(kind, key):
+def changed(kind: str, key: int) -> None:
     for listener in current_app.extensions.get(KEY, ()):
         listener(kind, key)
 
 
-def item_changed(itemid):
+def item_changed(itemid: int) -> None:
     changed("goods", itemid)
 
 
-def user_changed(uuid):
+def user_changed(uuid: int) -> None:
     changed("users", uuid)

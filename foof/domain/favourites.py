@@ -5,9 +5,13 @@ The list leaves out favourites whose item ``GET /item/<id>`` no longer answers (
 crashes on ``{"status":"none"}`` (issue #12 item 2). The favourite rows themselves are kept
 (a read never writes).
 """
-import json
+from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Insert, delete, insert, select
 
 from foof.domain.errors import Invalid
 from foof.domain.listings import DELETED_STATES, INT_MAX, INT_MIN
@@ -18,7 +22,7 @@ from foof.models import Favourite, Item
 MAX_IDS = 1000
 
 
-def parse_ids(data):
+def parse_ids(data: Any) -> list[int]:
     """``data`` as sent: a JSON array of integers, or a string holding one."""
     if isinstance(data, str):
         try:
@@ -33,7 +37,7 @@ def parse_ids(data):
     return list(dict.fromkeys(data))
 
 
-def of_user(uuid):
+def of_user(uuid: int) -> Sequence[Favourite]:
     """This user's favourites of live items, by ``id``; live as ``listings.view`` judges it."""
     stmt = (
         select(Favourite)
@@ -44,7 +48,7 @@ def of_user(uuid):
     return db.session.execute(stmt).scalars().all()
 
 
-def _insert_ignoring_duplicates():
+def _insert_ignoring_duplicates() -> Insert:
     """INSERT that skips rows the unique index already holds, in each dialect's words."""
     dialect = db.session.get_bind().dialect.name
     stmt = insert(Favourite)
@@ -55,10 +59,10 @@ def _insert_ignoring_duplicates():
     return stmt
 
 
-def add(uuid, data):
+def add(uuid: int, data: Any) -> int:
     ids = parse_ids(data)
 
-    def work():
+    def work() -> int:
         if not ids:
             return 0
         existing = set(db.session.execute(
@@ -75,7 +79,7 @@ def add(uuid, data):
     return atomic(work)
 
 
-def remove(uuid, data):
+def remove(uuid: int, data: Any) -> None:
     ids = parse_ids(data)
     if ids:
         atomic(lambda: db.session.execute(

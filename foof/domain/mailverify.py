@@ -1,7 +1,10 @@
 """Campus mail verification: a link mailed to ``<idcard>@<FOOF_MAIL_DOMAIN>`` sets ``verified``."""
+from __future__ import annotations
+
 import html
 import logging
 import re
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import update
@@ -20,7 +23,13 @@ GAP_SECONDS = 60
 IDCARD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def request(uuid, idcard_override, mail):
+class MailSender(Protocol):
+    """What :func:`request` needs of a mail sender (``foof.senders``)."""
+
+    def send(self, to: str, subject: str, html: str, link: str) -> object: ...
+
+
+def request(uuid: int, idcard_override: Any, mail: MailSender) -> None:
     """Mail a verification link; ``idcard_override`` (if given) is used instead of the stored one.
 
     The mailed idcard travels in the token and is stored when the link is opened, so the
@@ -51,7 +60,7 @@ def request(uuid, idcard_override, mail):
     log.info("verification mail sent for user %s", uuid)
 
 
-def preview(token):
+def preview(token: object) -> tuple[User, str]:
     """``(user, mailbox)`` a usable token would confirm, without writing anything (the page a
     browser sees before pressing the button); :class:`BadToken` for any unusable token."""
     uuid, idcard = tokens.read_mail_token(token)
@@ -65,14 +74,14 @@ def preview(token):
     return user, mailbox
 
 
-def confirm(token):
+def confirm(token: object) -> None:
     """Mark the token's user verified; :class:`BadToken` for any unusable token."""
     uuid, idcard = tokens.read_mail_token(token)
     try:
         accounts.get(uuid)
     except UserNotFound:
         raise BadToken() from None
-    values = {"verified": 1}
+    values: dict[str, object] = {"verified": 1}
     if isinstance(idcard, str) and IDCARD_RE.match(idcard):
         values["idcard"] = idcard
     atomic(lambda: db.session.execute(update(User).where(User.uuid == uuid).values(**values)))

@@ -5,6 +5,11 @@ itemid); -1 refused, -2 agreed, -3 finished (each ``data`` = itemid). Stored as 
 Fetching returns messages as they were *before* being marked fetched, and marks them in
 the same transaction; a message is returned by exactly one fetchnew even when two race.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from flask import current_app
 from sqlalchemy import bindparam, delete, false, select, update
 
@@ -21,7 +26,7 @@ MAX_PAGE = 500
 PUSH_WINDOW = 60
 
 
-def push(sender, to, kind, data):
+def push(sender: int, to: Any, kind: Any, data: Any) -> int:
     """Store one message; at most ``FOOF_CHAT_PER_MINUTE`` per sender in any 60 s (0 = no
     limit), counted and recorded in the message's own transaction (:class:`TooFrequent`)."""
     if data is None:
@@ -33,7 +38,7 @@ def push(sender, to, kind, data):
     except Invalid:
         raise UserNotFound() from None
 
-    def work():
+    def work() -> int:
         if db.session.get(User, to) is None:
             raise UserNotFound()
         limit = current_app.config["FOOF_CHAT_PER_MINUTE"]
@@ -49,7 +54,7 @@ def push(sender, to, kind, data):
     return atomic(work)
 
 
-def _snapshot(rows):
+def _snapshot(rows: Iterable[Chat]) -> list[Chat]:
     """Plain copies of the rows as they are now (before marking), detached from the session."""
     return [
         Chat(id=r.id, sender=r.sender, to=r.to, type=r.type, data=r.data, fetched=bool(r.fetched),
@@ -58,11 +63,11 @@ def _snapshot(rows):
     ]
 
 
-def _mark(rows, exclusive):
+def _mark(rows: Sequence[Chat], exclusive: bool) -> None:
     ids = [r.id for r in rows if not r.fetched]
     if not ids:
         return
-    done = db.session.execute(
+    done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(Chat)
         .where(Chat.id.in_(ids), Chat.fetched.is_(False))
         .values(fetched=True, updatedAt=clock.now())
@@ -84,7 +89,7 @@ _POLL = select(
     User.uuid == bindparam("uuid"))
 
 
-def poll(token, take=True):
+def poll(token: object, take: bool = True) -> list[Chat] | None:
     """:func:`fetch_new` for the owner of a login token; :class:`BadToken` when the token is
     bad or its account is gone. When nothing is waiting (most polls) that is one read.
 
@@ -99,17 +104,17 @@ def poll(token, take=True):
     return _take_new(uuid) if take else None
 
 
-def fetch_new(uuid):
+def fetch_new(uuid: int) -> list[Chat]:
     found = reads.first(_POLL, {"uuid": uuid})
     if found is None or found.waiting is None:
         return []  # a message committed after this read is fetched by the next poll
     return _take_new(uuid)
 
 
-def _take_new(uuid):
+def _take_new(uuid: int) -> list[Chat]:
     """Lock, copy and mark every unfetched message to ``uuid`` in one transaction."""
 
-    def work():
+    def work() -> list[Chat]:
         rows = db.session.execute(
             select(Chat).where(Chat.to == uuid, Chat.fetched.is_(False)).order_by(Chat.id).with_for_update()
         ).scalars().all()
@@ -120,14 +125,14 @@ def _take_new(uuid):
     return atomic(work)
 
 
-def fetch_all(uuid, since=None, limit=None):
+def fetch_all(uuid: int, since: Any = None, limit: Any = None) -> list[Chat]:
     """Every message to ``uuid`` by id (optionally ``id > since``, at most ``limit``)."""
     since = parse_int(since) if since not in (None, "") else None
     limit = parse_int(limit) if limit not in (None, "") else None
     if limit is not None and not 1 <= limit <= MAX_PAGE:
         raise Invalid()
 
-    def work():
+    def work() -> list[Chat]:
         stmt = select(Chat).where(Chat.to == uuid).order_by(Chat.id)
         if since is not None:
             stmt = stmt.where(Chat.id > since)
@@ -141,29 +146,29 @@ def fetch_all(uuid, since=None, limit=None):
     return atomic(work)
 
 
-def delete_request(uuid, message_id):
+def delete_request(uuid: int, message_id: Any) -> int:
     """Refuse (delete) one message addressed to the caller."""
     message_id = parse_int(message_id)
 
-    def work():
+    def work() -> int:
         message = db.session.get(Chat, message_id)
         if message is None:
             raise MessageNotFound()
         if message.to != uuid:
             raise NotOwner()
-        return db.session.execute(delete(Chat).where(Chat.id == message_id)).rowcount
+        return db.session.execute(delete(Chat).where(Chat.id == message_id)).rowcount  # type: ignore[attr-defined]
 
     return atomic(work)
 
 
-def delete_requests_for_item(uuid, itemid):
+def delete_requests_for_item(uuid: int, itemid: Any) -> int:
     """Delete every "I want this" request for the caller's item addressed to the caller."""
 
-    def work():
+    def work() -> int:
         item = get_item(itemid)
         if item.uuid != uuid:
             raise NotOwner()
-        return db.session.execute(
+        return db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
             delete(Chat).where(Chat.to == uuid, Chat.type == WANT, Chat.data == str(item.itemid))
         ).rowcount
 

@@ -15,15 +15,19 @@ A notice is only believed once its signature, ``app_id``, order and amount all c
 ``trade_no`` is recorded by :func:`foof.domain.orders.record_payment`, which is idempotent, so
 Alipay may retry a notice as often as it likes.
 """
+from __future__ import annotations
+
 import base64
 import binascii
 import json
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote_plus
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -34,7 +38,7 @@ from flask import current_app
 from foof.domain import clock, orders
 from foof.domain.errors import DomainError, Invalid, NotOwner
 from foof.extensions import db
-from foof.models import Item
+from foof.models import Item, Order
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,7 @@ class Settings:
 
 
 # -- configuration -------------------------------------------------------------------------------
-def _key_text(value):
+def _key_text(value: str) -> str:
     """PEM text, bare base64 (as Alipay's key tool prints keys) or a path to a file of either."""
     value = value.strip()
     if "-----BEGIN" not in value and "\n" not in value:
@@ -85,8 +89,9 @@ def _key_text(value):
     return value.replace("\\n", "\n") if "\n" not in value else value
 
 
-def _load_key(value, private):
+def _load_key(value: str, private: bool) -> rsa.RSAPrivateKey | rsa.RSAPublicKey:
     text = _key_text(value)
+    loader: Any  # a private or a public key loader
     if "-----BEGIN" in text:
         data = text.encode("ascii")
         loader = serialization.load_pem_private_key if private else serialization.load_pem_public_key
@@ -100,7 +105,7 @@ def _load_key(value, private):
     return key
 
 
-def settings():
+def settings() -> Settings:
     """The Alipay settings of this app, keys parsed once and cached per configured value."""
     cfg = current_app.config
     app_id = str(cfg.get("FOOF_ALIPAY_APP_ID") or "").strip()
@@ -113,7 +118,7 @@ def settings():
     cache = current_app.extensions.setdefault("foof.alipay", {})
     raw = (app_id, str(private), str(public), notify_url)
     if raw not in cache:
-        keys = []
+        keys: list[Any] = []
         for setting, value, private_key in (("FOOF_ALIPAY_PRIVATE_KEY", private, True),
                                             ("FOOF_ALIPAY_PUBLIC_KEY", public, False)):
             try:
@@ -128,18 +133,18 @@ def settings():
 
 
 # -- RSA2 ----------------------------------------------------------------------------------------
-def signing_content(params, skip_empty=True):
+def signing_content(params: Mapping[str, Any], skip_empty: bool = True) -> str:
     """``k=v&…`` sorted by name, unencoded, without ``sign`` (and empty values when asked)."""
     return "&".join(f"{key}={value}" for key, value in sorted(params.items())
                     if key != "sign" and not (skip_empty and value in (None, "")))
 
 
-def sign(content, private_key):
+def sign(content: str, private_key: rsa.RSAPrivateKey) -> str:
     signature = private_key.sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode("ascii")
 
 
-def verify(content, signature, public_key):
+def verify(content: str, signature: object, public_key: rsa.RSAPublicKey) -> bool:
     try:
         # A "+" that reached us as a space (an unencoded form value) is still a "+".
         text = str(signature).replace(" ", "+").replace("\r", "").replace("\n", "")
@@ -150,7 +155,7 @@ def verify(content, signature, public_key):
     return True
 
 
-def signed_string(params, private_key):
+def signed_string(params: Mapping[str, Any], private_key: rsa.RSAPrivateKey) -> str:
     """The final request string: values URL-encoded, ``sign`` last."""
     params = {k: v for k, v in params.items() if k != "sign" and v not in (None, "")}
     signature = sign(signing_content(params), private_key)
@@ -159,20 +164,20 @@ def signed_string(params, private_key):
 
 
 # -- the app-pay order string --------------------------------------------------------------------
-def amount_of(order):
+def amount_of(order: Order) -> str:
     amount = Decimal(f"{float(order.price):.2f}")
     if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
         raise NotPayable()
     return str(amount)
 
 
-def subject_of(order):
+def subject_of(order: Order) -> str:
     item = db.session.get(Item, order.itemid)
     title = SUBJECT_FORBIDDEN.sub(" ", item.title if item else "").strip()[:SUBJECT_LIMIT].strip()
     return title or f"订单{order.id}"
 
 
-def app_pay_params(cfg, order, timestamp):
+def app_pay_params(cfg: Settings, order: Order, timestamp: datetime) -> dict[str, str]:
     """The request parameters of ``alipay.trade.app.pay`` for ``order`` (before signing)."""
     biz = {"out_trade_no": f"{order.id:020d}", "total_amount": amount_of(order),
            "subject": subject_of(order), "product_code": PRODUCT_CODE}
@@ -185,7 +190,7 @@ def app_pay_params(cfg, order, timestamp):
     }
 
 
-def order_string(buyer, order_id):
+def order_string(buyer: int, order_id: Any) -> str:
     """The signed ``orderString`` the buyer's app hands to the Alipay SDK."""
     if order_id is None or order_id == "" or isinstance(order_id, (dict, list, bool)):
         raise Invalid()
@@ -200,7 +205,7 @@ def order_string(buyer, order_id):
 
 
 # -- asynchronous notices ------------------------------------------------------------------------
-def _signed_by_alipay(notice, public_key):
+def _signed_by_alipay(notice: Mapping[str, Any], public_key: rsa.RSAPublicKey) -> bool:
     fields = {k: v for k, v in notice.items() if k not in ("sign", "sign_type")}
     if verify(signing_content(fields, skip_empty=False), notice["sign"], public_key):
         return True
@@ -211,7 +216,7 @@ def _signed_by_alipay(notice, public_key):
     return False
 
 
-def _record(order_id, trade_no, amount):
+def _record(order_id: int, trade_no: str, amount: str) -> bool:
     """:func:`orders.record_payment`, where losing a race to the *same* notice is a replay."""
     try:
         return orders.record_payment(order_id, trade_no, amount)
@@ -224,14 +229,14 @@ def _record(order_id, trade_no, amount):
         return False
 
 
-def handle_notice(notice):
+def handle_notice(notice: Mapping[str, Any]) -> bool:
     """Process one notice (a ``{name: value}`` dict); True when it was verified and handled.
 
     True means "tell Alipay ``success``": the payment is recorded (or already was, for a
     replay), or the trade status needs nothing from us. Anything unverifiable is False and
     changes nothing, so Alipay retries and an operator can look at the log.
     """
-    def refuse(reason):
+    def refuse(reason: str) -> bool:
         log.warning("Alipay notice refused (%s) for out_trade_no=%r", reason, notice.get("out_trade_no"))
         return False
 

@@ -11,7 +11,12 @@ wrote 3 for deletions too, and a real reservation always names its buyer in ``to
 seller's phone number is public only when the seller published it through this face (see
 :func:`published_phone`).
 """
-from sqlalchemy import func, select, update
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select, update
 
 from foof.domain import clock, listings, media, profiles
 from foof.domain.errors import Invalid, ItemNotFound, NotOwner
@@ -24,11 +29,11 @@ STATE = {ON_SALE: "0", RESERVED: "1", SOLD: "1", DELETED: "2"}
 MAX_PAGE_SIZE = 100
 
 
-def state_of(item):
+def state_of(item: Item) -> str | None:
     return STATE.get(item.sold)
 
 
-def _paging(page, size):
+def _paging(page: Any, size: Any) -> tuple[int, int]:
     page = 1 if page in (None, "") else listings.parse_int(page)
     size = 20 if size in (None, "") else listings.parse_int(size)
     if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
@@ -36,7 +41,7 @@ def _paging(page, size):
     return page, size
 
 
-def on_sale(page=None, size=None, category=None):
+def on_sale(page: Any = None, size: Any = None, category: Any = None) -> Sequence[Row[Item, ItemDetail]]:
     """Products on sale, newest first, with their details rows."""
     page, size = _paging(page, size)
     stmt = select(Item, ItemDetail).outerjoin(ItemDetail, ItemDetail.itemid == Item.itemid).where(Item.sold == ON_SALE)
@@ -46,12 +51,12 @@ def on_sale(page=None, size=None, category=None):
     return db.session.execute(stmt).all()
 
 
-def is_gone(item):
+def is_gone(item: Item) -> bool:
     """Deleted: 4 (FOOF's deletion) or the old server's 3 with nobody reserved (its deletion)."""
     return item.sold == DELETED or (item.sold == RESERVED and not item.to)
 
 
-def detail(pid):
+def detail(pid: Any) -> tuple[Item, ItemDetail | None]:
     """``(item, details)`` of a live product: on sale, reserved or sold (not want posts, not
     deleted)."""
     try:
@@ -63,7 +68,7 @@ def detail(pid):
     return item, db.session.get(ItemDetail, item.itemid)
 
 
-def published_phone(seller_uuid):
+def published_phone(seller_uuid: int) -> str | None:
     """The seller's phone number if they published it through the secondhand profile, else
     None. Without a schema change the rule is: the account has a secondhand login (it was
     created on this face, where ``users.phonenumber`` starts as a placeholder, so a real number
@@ -78,15 +83,15 @@ def published_phone(seller_uuid):
     return row.phonenumber
 
 
-def _fields(data):
+def _fields(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str | None]]:
     """Map product JSON onto item fields and details."""
-    mapped = {}
+    mapped: dict[str, Any] = {}
     for source, target in (("name", "title"), ("description", "note"), ("price", "price")):
         if source in data:
             mapped[target] = data[source]
     if "category" in data:
         mapped["type"] = data["category"]
-    extra = {}
+    extra: dict[str, str | None] = {}
     for key in ("location", "tags"):
         if key in data:
             value = data[key]
@@ -96,7 +101,7 @@ def _fields(data):
     return mapped, extra
 
 
-def add(uuid, data):
+def add(uuid: int, data: Mapping[str, Any]) -> int:
     mapped, extra = _fields(data)
     mapped.setdefault("depreciatione", 0)
     mapped["sold"] = ON_SALE
@@ -107,20 +112,20 @@ def add(uuid, data):
     item = listings.add(uuid, mapped)
     now = clock.now()
 
-    def work():
+    def work() -> None:
         db.session.add(ItemDetail(itemid=item.itemid, created_at=now, updated_at=now, **extra))
 
     atomic(work)
     return item.itemid
 
 
-def update_product(uuid, pid, data):
+def update_product(uuid: int, pid: Any, data: Mapping[str, Any]) -> None:
     mapped, extra = _fields(data)
     listings.modify(uuid, pid, mapped)  # ownership and validation live there
     itemid = listings.parse_id(pid)
     now = clock.now()
 
-    def work():
+    def work() -> None:
         if db.session.get(ItemDetail, itemid) is None:
             db.session.add(ItemDetail(itemid=itemid, created_at=now, updated_at=now, **extra))
         else:
@@ -129,7 +134,7 @@ def update_product(uuid, pid, data):
     atomic(work)
 
 
-def set_image(uuid, pid, data):
+def set_image(uuid: int, pid: Any, data: bytes) -> str:
     """Store a product picture (``upload/p<uuid4>.jpg``) as the item's first image."""
     item = listings.get(pid)
     if item.uuid != uuid:
@@ -137,7 +142,7 @@ def set_image(uuid, pid, data):
     name = profiles.store_upload(data, "p")
     rest = [p for p in (item.imgurl or "").split("++") if p and p != listings.DEFAULT_IMAGE]
 
-    def work():
+    def work() -> None:
         current = listings.get(pid)
         if current.uuid != uuid:
             raise NotOwner()
@@ -151,9 +156,9 @@ def set_image(uuid, pid, data):
     return "/upload/" + name
 
 
-def take_down(uuid, pid):
+def take_down(uuid: int, pid: Any) -> None:
     listings.delete(uuid, pid)
 
 
-def count_on_sale():
+def count_on_sale() -> int | None:
     return db.session.execute(select(func.count()).select_from(Item).where(Item.sold == ON_SALE)).scalar()

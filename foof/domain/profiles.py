@@ -5,10 +5,14 @@ hex of what the person typed — so once an account has a phone number the same 
 works in the legacy app too. An account created here holds a reserved placeholder in
 ``users.phonenumber`` (``~`` + random hex) that no legacy login can ever match.
 """
+from __future__ import annotations
+
 import hashlib
 import re
 import secrets
 import uuid as uuidlib
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -44,21 +48,21 @@ class RegistrationsExhausted(TooFrequent):
     """The client address created FOOF_REGISTRATIONS_PER_IP_PER_DAY accounts in 24 hours."""
 
 
-def _sha1(text):
+def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def is_placeholder(phonenumber):
+def is_placeholder(phonenumber: str) -> bool:
     return phonenumber.startswith(PLACEHOLDER)
 
 
-def _password(value, minimum=6):
+def _password(value: object, minimum: int = 6) -> str:
     if not isinstance(value, str) or not minimum <= len(value) <= 128:
         raise Invalid()
     return value
 
 
-def register(login, password, question, answer, ip=None):
+def register(login: Any, password: Any, question: Any, answer: Any, ip: str | None = None) -> int:
     """Create a secondhand account. A login name that could be a phone number (all digits,
     optionally a leading ``+``) is refused: it would shadow a phone login. At most
     ``FOOF_REGISTRATIONS_PER_IP_PER_DAY`` accounts per client address in any 24 hours (0 =
@@ -75,7 +79,7 @@ def register(login, password, question, answer, ip=None):
 
     per_day = current_app.config["FOOF_REGISTRATIONS_PER_IP_PER_DAY"]
 
-    def work():
+    def work() -> int:
         if db.session.execute(select(UserProfile.uuid).where(UserProfile.login == login)).first():
             raise LoginTaken()
         if per_day and ip and ratelimit.take(REGISTER_KIND, ip, per_day, DAY) is None:
@@ -101,7 +105,7 @@ def register(login, password, question, answer, ip=None):
         raise LoginTaken() from None
 
 
-def _find(username):
+def _find(username: object) -> User:
     """The user for a real phone number (legacy accounts, and secondhand accounts that
     proved one) or else for a login name. A phone number wins: a login name that looks
     like one (allowed before such names were refused) cannot shadow the phone's owner."""
@@ -117,7 +121,7 @@ def _find(username):
     return accounts.get(uuid)
 
 
-def _find_or_count(username, kind=accounts.GUESS):
+def _find_or_count(username: Any, kind: str = accounts.GUESS) -> User:
     """:func:`_find`; an unknown name spends one attempt of its own (so names cannot be
     tried without limit either) before :class:`UserNotFound`."""
     try:
@@ -127,17 +131,19 @@ def _find_or_count(username, kind=accounts.GUESS):
         raise
 
 
-def login(username, password):
-    """The user, after checking the password: guesses are limited per account, together
-    with the legacy login and oldPassword (10 per 15 minutes), whichever name is used."""
+def login(username: Any, password: Any) -> tuple[User, int]:
+    """``(user, issued_ms)`` after checking the password: guesses are limited per account,
+    together with the legacy login and oldPassword (10 per 15 minutes), whichever name is
+    used. ``issued_ms`` is when the checked hash was read: the session it starts must not
+    survive a password change after it (:func:`foof.domain.sessions.start`)."""
     if not isinstance(password, str) or not password:
         raise Invalid()
     user = _find_or_count(username)
-    accounts.check_password(user.uuid, user.password, _sha1(password))
-    return accounts.get(user.uuid)
+    issued = accounts.check_password(user.uuid, user.password, _sha1(password))
+    return accounts.get(user.uuid), issued
 
 
-def change_password(uuid, old, new, keep_session=None):
+def change_password(uuid: int, old: Any, new: Any, keep_session: object = None) -> None:
     """PATCH /users/password: ``old`` is checked under the account's guess limit (shared with
     logins); on success every login token issued before ends, and every REST session but
     ``keep_session`` (the caller's)."""
@@ -146,14 +152,14 @@ def change_password(uuid, old, new, keep_session=None):
     accounts.check_password(uuid, user.password, _sha1(old if isinstance(old, str) else ""))
     secret = passwords.hash_password(_sha1(new))
 
-    def work():
+    def work() -> None:
         db.session.execute(update(User).where(User.uuid == uuid).values(password=secret))
         accounts.password_changed(uuid, keep_session)
 
     atomic(work)
 
 
-def reset_password(username, answer, new):
+def reset_password(username: Any, answer: Any, new: Any) -> int:
     """The forgotten-password flow the seed left as TODO: answer the reset question. Wrong
     answers are limited per account (10 per 15 minutes), whether the account is named by
     its login or its phone number; a reset ends every session and login token."""
@@ -172,7 +178,7 @@ def reset_password(username, answer, new):
         raise WrongPassword()
     secret = passwords.hash_password(_sha1(new))
 
-    def work():
+    def work() -> None:
         ratelimit.give_back(event)
         db.session.execute(update(User).where(User.uuid == uuid).values(password=secret))
         accounts.password_changed(uuid)
@@ -181,11 +187,11 @@ def reset_password(username, answer, new):
     return uuid
 
 
-def profile_of(uuid):
+def profile_of(uuid: int) -> UserProfile | None:
     """The profile row, created on first use for accounts that came from the legacy face."""
     profile = db.session.get(UserProfile, uuid)
     if profile is None:
-        def work():
+        def work() -> None:
             if db.session.get(UserProfile, uuid) is None:
                 db.session.add(UserProfile(uuid=uuid, role="3", identified="0", alias=None,
                                            created_at=clock.now()))
@@ -198,7 +204,7 @@ def profile_of(uuid):
     return profile
 
 
-def display_name(uuid):
+def display_name(uuid: int) -> str | None:
     """The name shown for a person to others (seller/buyer): the alias when one is set, else
     the legacy username; None for a user who no longer exists."""
     user = db.session.get(User, uuid)
@@ -208,7 +214,7 @@ def display_name(uuid):
     return profile.alias if profile is not None and profile.alias else user.username
 
 
-def _optional_text(value, limit=255):
+def _optional_text(value: Any, limit: int = 255) -> str | None:
     if value is None:
         return None
     if isinstance(value, (dict, list, bool)):
@@ -219,7 +225,7 @@ def _optional_text(value, limit=255):
     return value
 
 
-def update_detail(uuid, fields):
+def update_detail(uuid: int, fields: Mapping[str, Any]) -> None:
     """Change the detail fields present; ``role``, ``identified``, ``studentCard`` and
     ``avatar`` are ignored (uploads and the server decide those).
 
@@ -228,6 +234,8 @@ def update_detail(uuid, fields):
     (:func:`verification.consume`: BadCode spends a try, NoLiveCode). The number is checked
     for another owner first, so a refused change does not use up the code. The same number
     as now (the app resends the whole form) needs no code."""
+    user_values: dict[str, Any]
+    profile_values: dict[str, Any]
     user_values, profile_values = {}, {}
     if "studentNumber" in fields:
         user_values["studentid"] = _optional_text(fields["studentNumber"]) or "0"
@@ -250,7 +258,7 @@ def update_detail(uuid, fields):
     code = fields.get("verifyCode")
     profile_of(uuid)
 
-    def work():
+    def work() -> None:
         if "phonenumber" in user_values:
             phone = user_values["phonenumber"]
             owner = db.session.execute(select(User.uuid).where(User.phonenumber == phone)).scalar()
@@ -275,11 +283,11 @@ def update_detail(uuid, fields):
         raise PhoneInUse() from None
 
 
-def upload_root():
+def upload_root() -> str:
     return current_app.config["FOOF_UPLOAD_ROOT"]
 
 
-def store_upload(data, prefix=""):
+def store_upload(data: bytes, prefix: str = "") -> str:
     """Validate and re-encode an upload into ``upload/``; returns its relative path."""
     jpeg = media.reencode(data, media.ITEM_SIDE)
     name = f"{prefix}{uuidlib.uuid4()}.jpg"
@@ -287,11 +295,11 @@ def store_upload(data, prefix=""):
     return name
 
 
-def set_avatar(uuid, data):
+def set_avatar(uuid: int, data: bytes) -> str:
     name = store_upload(data)
     old = accounts.get(uuid).avatarurl
 
-    def work():
+    def work() -> None:
         db.session.execute(update(User).where(User.uuid == uuid).values(avatarurl="upload/" + name))
         if old.startswith("upload/"):
             after_commit(media.remove_quietly, upload_root(), [old[len("upload/"):]])
@@ -300,11 +308,11 @@ def set_avatar(uuid, data):
     return "/upload/" + name
 
 
-def set_student_card(uuid, data):
+def set_student_card(uuid: int, data: bytes) -> str:
     name = store_upload(data, "student/")
-    old = profile_of(uuid).student_card
+    old = profile_of(uuid).student_card  # type: ignore[union-attr]  # None only if deleted meanwhile
 
-    def work():
+    def work() -> None:
         db.session.execute(update(UserProfile).where(UserProfile.uuid == uuid)
                            .values(student_card=name, updated_at=clock.now()))
         if old:

@@ -9,7 +9,10 @@ rows, whatever snapshot the transaction holds) and records the event only when t
 On SQLite the upsert takes the database's write lock; on MySQL/MariaDB the row's exclusive
 lock. Lock waits and deadlocks are retried by :func:`foof.domain.tx.atomic`.
 """
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -22,13 +25,15 @@ from foof.models import RateEvent, RateLock
 _LOCK_SUBJECT = 191  # the lock table's key length (utf8mb4 index limit)
 
 
-def _subject(subject):
+def _subject(subject: object) -> str:
     return str(subject)[:255]
 
 
-def hold(kind, subject):
+def hold(kind: str, subject: object) -> None:
     """Lock ``(kind, subject)`` until the surrounding transaction ends (call inside atomic)."""
     values = {"kind": kind, "subject": _subject(subject)[:_LOCK_SUBJECT], "touched_at": clock.now()}
+    # One of two dialects' Insert, each with its own upsert method.
+    stmt: Any
     if db.engine.dialect.name == "mysql":
         stmt = mysql_insert(RateLock).values(**values)
         stmt = stmt.on_duplicate_key_update(touched_at=stmt.inserted.touched_at)
@@ -39,7 +44,7 @@ def hold(kind, subject):
     db.session.execute(stmt)
 
 
-def count(kind, subject, window_seconds, locked=False):
+def count(kind: str, subject: object, window_seconds: float, locked: bool = False) -> int:
     """Events of ``(kind, subject)`` in the last ``window_seconds``; ``locked`` reads the newest
     committed rows (MySQL's locking read) instead of the transaction's snapshot."""
     since = clock.now() - timedelta(seconds=window_seconds)
@@ -51,7 +56,7 @@ def count(kind, subject, window_seconds, locked=False):
     return db.session.execute(stmt).scalar_one()
 
 
-def record(kind, subject):
+def record(kind: str, subject: object) -> int:
     """Add one event (inside the caller's transaction); returns the new row's id."""
     event = RateEvent(kind=kind, subject=_subject(subject), created_at=clock.now())
     db.session.add(event)
@@ -59,14 +64,14 @@ def record(kind, subject):
     return event.id
 
 
-def room(kind, subject, limit, window_seconds):
+def room(kind: str, subject: object, limit: int, window_seconds: float) -> bool:
     """Whether ``(kind, subject)`` has fewer than ``limit`` events in the window, with the
     subject locked (so a :func:`record` in the same transaction cannot be overtaken)."""
     hold(kind, subject)
     return count(kind, subject, window_seconds, locked=True) < limit
 
 
-def take(kind, subject, limit, window_seconds):
+def take(kind: str, subject: object, limit: int, window_seconds: float) -> int | None:
     """Check and record in one step (call inside :func:`foof.domain.tx.atomic`): the new
     event's id when fewer than ``limit`` events of ``(kind, subject)`` fall in the window,
     else None (nothing recorded). Of attempts sent at once exactly ``limit`` get an id."""
@@ -75,17 +80,17 @@ def take(kind, subject, limit, window_seconds):
     return record(kind, subject)
 
 
-def give_back(event_id):
+def give_back(event_id: int | None) -> None:
     """Withdraw one event taken earlier (e.g. the attempt of a login that succeeded)."""
     if event_id is not None:
         db.session.execute(delete(RateEvent).where(RateEvent.id == event_id))
 
 
-def forget(kind, subject):
+def forget(kind: str, subject: object) -> None:
     db.session.execute(delete(RateEvent).where(RateEvent.kind == kind, RateEvent.subject == _subject(subject)))
 
 
-def prune(older_than_seconds=2 * 86400):
+def prune(older_than_seconds: float = 2 * 86400) -> None:
     """Drop events no window looks at any more (called now and then, e.g. by init-db)."""
     cutoff = clock.now() - timedelta(seconds=older_than_seconds)
     db.session.execute(delete(RateEvent).where(RateEvent.created_at < cutoff))

@@ -13,11 +13,16 @@ Only for reads of one row by bound parameters. A connection that fails is droppe
 read is tried once more on a fresh one (a restarted MariaDB); connections older than an hour
 are replaced (MySQL's ``wait_timeout``); ``engine.dispose()`` closes them all.
 """
+from __future__ import annotations
+
 import threading
 import time
 import weakref
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, Select, event
+from sqlalchemy.engine import Dialect
 
 from foof.extensions import db
 
@@ -29,36 +34,36 @@ class Record:
 
     __slots__ = ("_mapping",)
 
-    def __init__(self, mapping):
+    def __init__(self, mapping: dict[str, Any]) -> None:
         self._mapping = mapping
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             return self._mapping[name]
         except KeyError:
             raise AttributeError(name) from None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Record({self._mapping!r})"
 
 
 class _Prepared:
     """A statement compiled for one dialect, with its column keys and result processors."""
 
-    def __init__(self, statement, dialect):
-        self.compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        self.compiled: Any = statement.compile(dialect=dialect)
         self.sql = self.compiled.string
-        self.keys = [column.key for column in statement.selected_columns]
+        self.keys: list[Any] = [column.key for column in statement.selected_columns]
         self.types = [column.type for column in statement.selected_columns]
-        self.processors = None  # from the first cursor description (DB-API type codes)
+        self.processors: list[Any] | None = None  # from the first cursor description (DB-API type codes)
 
-    def arguments(self, params):
+    def arguments(self, params: dict[str, Any]) -> Any:
         values = self.compiled.construct_params(params)
         if self.compiled.positional:
             return [values[name] for name in self.compiled.positiontup]
         return values
 
-    def record(self, row, description, dialect):
+    def record(self, row: Sequence[Any], description: Sequence[Any], dialect: Dialect) -> Record:
         if self.processors is None:
             self.processors = [
                 kind.dialect_impl(dialect).result_processor(dialect, described[1])
@@ -73,31 +78,31 @@ class _Prepared:
 class _Reader:
     """The per-thread connections and prepared statements of one engine."""
 
-    def __init__(self, engine):
+    def __init__(self, engine: Engine) -> None:
         self.engine = weakref.ref(engine)  # the registry below is keyed weakly by the engine
         self.dialect = engine.dialect
         self.local = threading.local()
-        self.prepared = {}
-        self.opened = []  # every connection, so dispose() can close them
+        self.prepared: dict[Select[Any], _Prepared] = {}
+        self.opened: list[Any] = []  # every connection, so dispose() can close them
         self.lock = threading.Lock()
         event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
 
-    def _connection(self):
+    def _connection(self) -> tuple[Any, bool]:
         held = getattr(self.local, "held", None)
         if held is not None and time.monotonic() - held[1] < RECYCLE_SECONDS:
             return held[0], False
         if held is not None:
             self._drop(held[0])
-        fairy = self.engine().raw_connection()  # runs the engine's connect hooks (PRAGMAs)
+        fairy = self.engine().raw_connection()  # type: ignore[union-attr]  # runs the engine's connect hooks (PRAGMAs)
         fairy.detach()
-        connection = fairy.dbapi_connection
+        connection: Any = fairy.dbapi_connection
         self.dialect.set_isolation_level(connection, "AUTOCOMMIT")
         self.local.held = (connection, time.monotonic())
         with self.lock:
             self.opened.append(connection)
         return connection, True
 
-    def _drop(self, connection):
+    def _drop(self, connection: Any) -> None:
         self.local.held = None
         with self.lock:
             if connection in self.opened:
@@ -107,7 +112,7 @@ class _Reader:
         except Exception:  # noqa: BLE001 - already broken
             pass
 
-    def close_all(self):
+    def close_all(self) -> None:
         with self.lock:
             opened, self.opened = self.opened, []
         for connection in opened:
@@ -116,7 +121,7 @@ class _Reader:
             except Exception:  # noqa: BLE001 - closing on dispose, possibly from another thread
                 pass
 
-    def first(self, statement, params):
+    def first(self, statement: Select[Any], params: dict[str, Any]) -> Record | None:
         prepared = self.prepared.get(statement)
         if prepared is None:
             prepared = self.prepared[statement] = _Prepared(statement, self.dialect)
@@ -139,11 +144,11 @@ class _Reader:
             return None if row is None else prepared.record(row, description, self.dialect)
 
 
-_READERS = weakref.WeakKeyDictionary()
+_READERS: weakref.WeakKeyDictionary[Engine, _Reader] = weakref.WeakKeyDictionary()
 _READERS_LOCK = threading.Lock()
 
 
-def first(statement, params):
+def first(statement: Select[Any], params: dict[str, Any]) -> Record | None:
     """The first row of ``statement`` (built once, with bind parameters) as a :class:`Record`,
     or None."""
     engine = db.engine

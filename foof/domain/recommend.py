@@ -12,9 +12,12 @@ the answer is exactly the old one (up to 10 newest, favoured categories first).
 Their own items and items they already favourited are left out. An unknown person gets the
 newest of each kind. Every id answers a row at ``GET /item/<id>`` (only 1 and -1 are chosen).
 """
-from itertools import zip_longest
+from __future__ import annotations
 
-from sqlalchemy import select
+from itertools import zip_longest
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from foof.domain.listings import ON_SALE
 from foof.extensions import db
@@ -24,19 +27,19 @@ PER_KIND = 10
 KINDS = (ON_SALE, -ON_SALE)  # goods tab, want tab
 
 
-def _liked_types(uuid, favourited):
+def _liked_types(uuid: int, favourited: Select[Any]) -> set[int]:
     liked = set(db.session.execute(select(Item.type).where(Item.itemid.in_(favourited)).distinct()).scalars())
     liked |= set(db.session.execute(select(Item.type).where(Item.uuid == uuid).distinct()).scalars())
     return liked
 
 
-def _of_kind(kind, uuid, favourited, liked_types):
+def _of_kind(kind: int, uuid: int, favourited: Select[Any], liked_types: set[int]) -> list[int]:
     base = (
         select(Item.itemid)
         .where(Item.sold == kind, Item.uuid != uuid, Item.itemid.not_in(favourited))
         .order_by(Item.itemid.desc())
     )
-    picked = []
+    picked: list[int] = []
     if liked_types:
         picked = list(db.session.execute(base.where(Item.type.in_(liked_types)).limit(PER_KIND)).scalars())
     if len(picked) < PER_KIND:
@@ -45,7 +48,7 @@ def _of_kind(kind, uuid, favourited, liked_types):
     return picked
 
 
-def for_user(uuid):
+def for_user(uuid: int) -> list[int]:
     favourited = select(Favourite.itemid).where(Favourite.uuid == uuid)
     liked_types = _liked_types(uuid, favourited)
     goods, wants = (_of_kind(kind, uuid, favourited, liked_types) for kind in KINDS)

@@ -1,5 +1,8 @@
 """Search requests: validate, analyse the query, ask the search backend, time it."""
+from __future__ import annotations
+
 import time
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -10,7 +13,7 @@ from foof.domain.listings import ON_SALE, parse_int
 from foof.extensions import db
 from foof.models import Item
 from foof.search.analyzer import query_words
-from foof.search.backend import es_response
+from foof.search.backend import Hit, es_response
 
 METHODS = ("good", "user")
 MAX_SIZE = 100
@@ -18,7 +21,7 @@ MAX_WINDOW = 10_000  # Elasticsearch's max_result_window
 MAX_QUERY = 200
 
 
-def find(method, query, offset=None, size=None):
+def find(method: str, query: Any, offset: Any = None, size: Any = None) -> dict[str, Any]:
     """The ES-shaped answer for ``query``; :class:`Invalid` for a bad method or paging."""
     started = time.perf_counter()
     if method not in METHODS:
@@ -42,7 +45,7 @@ def find(method, query, offset=None, size=None):
     return es_response(method, took, total, hits)
 
 
-def _on_sale_only(total, hits):
+def _on_sale_only(total: int, hits: list[Hit]) -> tuple[int, list[Hit]]:
     """Hits whose row is still on sale. The index follows every change the service commits,
     but a row deleted or changed behind the service's back (by hand in the database) would
     stay found until ``flask reindex``; the app renders every hit through ``GET /item``, so

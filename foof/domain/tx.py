@@ -7,9 +7,12 @@ from the start, so :func:`atomic` rolls back and retries with a short jittered b
 Contested transitions stay correct because they are conditional updates
 (``UPDATE … WHERE sold = 1``), whose row count decides who won.
 """
+from __future__ import annotations
+
 import logging
 import random
 import time
+from typing import Any, Callable, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DataError, OperationalError
 
@@ -22,21 +25,24 @@ from foof.extensions import db
 
 log = logging.getLogger(__name__)
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
 _RETRY_MYSQL_CODES = {1205, 1213}
 ATTEMPTS = 40
 
 
-def _pending():
+def _pending() -> list[tuple[Callable[..., object], tuple[Any, ...]]]:
     info = db.session.info
     return info.setdefault("foof_after_commit", [])
 
 
-def after_commit(callback, *args):
+def after_commit(callback: Callable[..., object], *args: Any) -> None:
     """Run ``callback(*args)`` after the surrounding :func:`atomic` commits."""
     _pending().append((callback, args))
 
 
-def _run_pending():
+def _run_pending() -> None:
     callbacks = list(_pending())
     _pending().clear()
     for callback, args in callbacks:
@@ -46,23 +52,23 @@ def _run_pending():
             log.exception("after-commit step %s failed", getattr(callback, "__name__", callback))
 
 
-def _retryable(exc):
+def _retryable(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = getattr(orig, "args", ())
     if args and isinstance(args[0], int):
         return args[0] in _RETRY_MYSQL_CODES
     text = str(orig or exc).lower()
     return "database is locked" in text or "database table is locked" in text
 
 
-def _rejected(exc):
+def _rejected(exc: BaseException) -> bool:
     """MySQL refusing a value: incorrect string (1366), too long (1406), out of range (1264)."""
     orig = getattr(exc, "orig", None)
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = getattr(orig, "args", ())
     return bool(args) and args[0] in {1366, 1406, 1264, 1265, 1292}
 
 
-def atomic(work, *args, **kwargs):
+def atomic(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run ``work(*args, **kwargs)`` in a fresh transaction and commit it.
 
     Callbacks registered with :func:`after_commit` during the work run once it committed

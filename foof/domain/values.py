@@ -6,8 +6,11 @@ containers. Prices are any finite number from 0 up (the DOUBLE column holds ever
 double); a depreciation is a number from 0 to 100, stored rounded half away from zero.
 A phone number may be a JSON integer (its digits are the number).
 """
+from __future__ import annotations
+
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from foof.domain.errors import Invalid, TooLong
 
@@ -22,12 +25,12 @@ MAX_DEPRECIATION = 100
 MAX_PHONE_DIGITS = 20
 
 
-def parse_id(value):
+def parse_id(value: Any) -> int:
     """An id from the wire (int or digit string) as an int, or :class:`Invalid`."""
     return parse_int(value)
 
 
-def parse_int(value):
+def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise Invalid()
     if isinstance(value, float) and value.is_integer():
@@ -44,7 +47,7 @@ def parse_int(value):
     return value
 
 
-def parse_number(value):
+def parse_number(value: Any) -> float:
     """A finite number from the wire (JSON number or its text) as a float, or :class:`Invalid`.
 
     ``-0`` reads as ``0``. A JSON integer too large for a double (more than 308 digits) is
@@ -70,7 +73,7 @@ def parse_number(value):
     return value + 0.0  # -0.0 + 0.0 is 0.0: the column never holds a negative zero
 
 
-def parse_price(value):
+def parse_price(value: Any) -> float:
     """Any finite number ≥ 0 (no cap but the DOUBLE column's, which holds every finite
     double: ``1e21`` is stored and read back as ``1e21``)."""
     value = parse_number(value)
@@ -79,7 +82,7 @@ def parse_price(value):
     return value
 
 
-def parse_depreciation(value):
+def parse_depreciation(value: Any) -> int:
     """新旧程度: a number from 0 to 100 (the app allows ``"9.5"``) as the INT column's value.
 
     The number (as a double, exactly as a JSON parser reads it) is rounded half away from
@@ -91,7 +94,7 @@ def parse_depreciation(value):
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def phone_text(value):
+def phone_text(value: Any) -> str:
     """A phone number from the wire as text: a string as sent, a JSON integer ≥ 0 of at most
     20 digits as its digits (``13800000009`` → ``"13800000009"``). A float (even ``1.38e10``
     or ``13800000009.0``), a negative number, a bool or anything else is :class:`Invalid`."""
@@ -102,7 +105,7 @@ def phone_text(value):
     raise Invalid()
 
 
-def parse_text(value, minimum=0):
+def parse_text(value: Any, minimum: int = 0) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise Invalid()
     if isinstance(value, float) and value.is_integer():

@@ -12,12 +12,15 @@ A phone number may come as a JSON integer (``13800000009``: its digits are the n
 with that value, as the old server's loose ``==`` compared it: ``851`` is ``"0851"``. A code
 sent as text is compared as sent (``"851"`` is not ``"0851"``).
 """
+from __future__ import annotations
+
 import hashlib
 import hmac
 import logging
 import re
 import secrets
 from datetime import timedelta
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -40,11 +43,17 @@ PER_IP_PER_DAY = 30
 DAY = 86400
 
 
-def valid_phone(phonenumber):
+class SmsSender(Protocol):
+    """What :func:`request_code` needs of an SMS sender (``foof.senders``)."""
+
+    def send(self, phonenumber: str, code: str) -> object: ...
+
+
+def valid_phone(phonenumber: object) -> bool:
     return isinstance(phonenumber, str) and bool(PHONE_RE.match(phonenumber))
 
 
-def parse_phone(value):
+def parse_phone(value: Any) -> str:
     """A phone number that can receive a code, from the wire (text, or a JSON integer as its
     digits), as text; anything else :class:`Invalid`."""
     phonenumber = phone_text(value)
@@ -56,7 +65,7 @@ def parse_phone(value):
 CODE_DIGITS = 4
 
 
-def code_text(code):
+def code_text(code: Any) -> str:
     """The code as compared: text as sent; a JSON number with an integral value 0-9999 as
     the 4-digit code of that value (``851`` → ``"0851"``, ``851.0`` too, as JavaScript's
     ``"0851" == 851`` holds); any other value as a text no code equals."""
@@ -71,12 +80,12 @@ def code_text(code):
     return f"{code:0{CODE_DIGITS}d}" if 0 <= code < 10**CODE_DIGITS else ""
 
 
-def _digest(phonenumber, code):
+def _digest(phonenumber: str, code: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"{phonenumber}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _issue(phonenumber, ip):
+def _issue(phonenumber: str, ip: str | None) -> tuple[int, str, list[int]]:
     # Locks in one order (number, then address), so two requests cannot wait on each other.
     if not ratelimit.room("sms:phone", phonenumber, 1, GAP_SECONDS):
         raise TooFrequent()
@@ -98,7 +107,7 @@ def _issue(phonenumber, ip):
     return row.id, code, events
 
 
-def request_code(phonenumber, ip, sms):
+def request_code(phonenumber: Any, ip: str | None, sms: SmsSender) -> str:
     """Create a code for ``phonenumber`` and hand it to the SMS sender; returns the code.
 
     The code and the rate-limit events are committed first; if the sender then fails they
@@ -123,18 +132,18 @@ def request_code(phonenumber, ip, sms):
     return code
 
 
-def _withdraw(row_id, events):
+def _withdraw(row_id: int, events: list[int]) -> None:
     """Undo a code that could not be sent: the code and exactly its own rate events."""
     db.session.execute(update(VerifyCode).where(VerifyCode.id == row_id).values(state="unsent"))
     for event_id in events:
         ratelimit.give_back(event_id)
 
 
-def _mask(phonenumber):
+def _mask(phonenumber: str) -> str:
     return phonenumber[:3] + "****" + phonenumber[-2:] if len(phonenumber) > 6 else "****"
 
 
-def _live(phonenumber):
+def _live(phonenumber: str) -> VerifyCode | None:
     return db.session.execute(
         select(VerifyCode)
         .where(
@@ -147,7 +156,7 @@ def _live(phonenumber):
     ).scalar()
 
 
-def _spend_try(row_id):
+def _spend_try(row_id: int) -> None:
     db.session.execute(
         update(VerifyCode)
         .where(VerifyCode.id == row_id, VerifyCode.state == "live")
@@ -160,7 +169,7 @@ def _spend_try(row_id):
     )
 
 
-def consume(phonenumber, code):
+def consume(phonenumber: str, code: Any) -> None:
     """Use the live code of ``phonenumber`` inside the caller's transaction.
 
     Must be called inside :func:`foof.domain.tx.atomic`. A wrong code spends one try in its
@@ -177,7 +186,7 @@ def consume(phonenumber, code):
         db.session.rollback()
         atomic(_spend_try, row_id)
         raise BadCode()
-    used = db.session.execute(
+    used = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(VerifyCode)
         .where(VerifyCode.id == row.id, VerifyCode.state == "live")
         .values(state="used")

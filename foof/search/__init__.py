@@ -4,11 +4,15 @@
 embedded implementation. A deployment that outgrows one machine could add an
 Elasticsearch/OpenSearch backend with the same four methods (see the README).
 """
+from __future__ import annotations
+
+from flask import Flask
+
 from foof.domain import events
 from foof.search.backend import SearchBackend  # noqa: F401
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     from foof.search.whoosh_backend import WhooshBackend
 
     backend = WhooshBackend(app)

@@ -17,13 +17,18 @@ and, for a rare compound, for its head noun at a lower weight (``蓝牙耳机`` 
 tables are small and hand-written; they were prompted by misses in the relevance tests
 (tests/test_search_relevance.py) but hold only what is true on any campus market.
 """
+from __future__ import annotations
+
 import functools
 import re
 import threading
 from collections import namedtuple
+from collections.abc import Iterator
+from typing import Any
 
 import rjieba
 from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+from whoosh.analysis.analyzers import CompositeAnalyzer
 
 #: Campus-market words the stock dictionary splits (it has 充电 + 宝, 考 + 研 ...).
 #: Added since the relevance tests: 轻薄本, 移动电源, 拍立得 (拍 + 立得), 唇釉 (唇 + 釉) and
@@ -93,7 +98,7 @@ _setup_lock = threading.Lock()
 _ready = False
 
 
-def _setup():
+def _setup() -> None:
     global _ready
     if _ready:
         return
@@ -104,7 +109,7 @@ def _setup():
             _ready = True
 
 
-def segment(text, mode="search"):
+def segment(text: str, mode: str = "search") -> list[tuple[str, int, int]]:
     """``(word, start, end)`` triples of meaningful words (char offsets)."""
     _setup()
     out = []
@@ -126,17 +131,18 @@ def segment(text, mode="search"):
 class ChineseTokenizer(Tokenizer):
     """Whoosh tokenizer over :func:`segment` (picklable: Whoosh stores it in the schema)."""
 
-    def __init__(self, mode="search"):
+    def __init__(self, mode: str = "search") -> None:
         self.mode = mode
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.mode == self.mode
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
-            token.original = token.text = value
+            token.original = token.text = value  # type: ignore[attr-defined]
             token.boost, token.stopped = 1.0, False
             if positions:
                 token.pos = start_pos
@@ -145,10 +151,10 @@ class ChineseTokenizer(Tokenizer):
             yield token
             return
         for index, (word, start, end) in enumerate(segment(value, self.mode)):
-            token.original = token.text = word
+            token.original = token.text = word  # type: ignore[attr-defined]
             token.boost, token.stopped = 1.0, False
             if keeporiginal:
-                token.original = word
+                token.original = word  # type: ignore[attr-defined]
             if positions:
                 token.pos = start_pos + index
             if chars:
@@ -156,20 +162,20 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
-def chinese_analyzer(mode="search"):
+def chinese_analyzer(mode: str = "search") -> CompositeAnalyzer:
     return ChineseTokenizer(mode) | LowercaseFilter()
 
 
-def query_words(text):
+def query_words(text: str) -> list[str]:
     """The distinct lower-cased words of a query, in order (precise mode)."""
-    seen = {}
+    seen: dict[str, None] = {}
     for word, _, _ in segment(text, mode="default"):
         seen.setdefault(word.lower(), None)
     return list(seen)
 
 
-def _equivalents():
-    table = {}
+def _equivalents() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for group in EQUIVALENTS:
         names = [tuple(name.lower().split()) for name in group]
         for name in names:
@@ -181,7 +187,7 @@ _EQUAL = _equivalents()
 Alternative = namedtuple("Alternative", "terms weight source")
 
 
-def _head(word):
+def _head(word: str) -> str | None:
     """The last part of a compound Chinese query word, or None.
 
     The word must split completely into dictionary words of two or more characters (so
@@ -191,7 +197,7 @@ def _head(word):
     if len(word) < 4 or not _HAN.fullmatch(word):
         return None
     pieces = {(start, end) for w, start, end in segment(word) if 2 <= end - start < len(word)}
-    best = {0: ()}  # end offset -> fewest pieces covering word[:end]
+    best: dict[int, tuple[tuple[int, int], ...]] = {0: ()}  # end offset -> fewest pieces covering word[:end]
     for end in range(2, len(word) + 1):
         options = [best[start] + ((start, end),) for start in range(end)
                    if start in best and (start, end) in pieces]
@@ -205,7 +211,7 @@ def _head(word):
 
 
 @functools.lru_cache(maxsize=4096)
-def query_terms(word):
+def query_terms(word: str) -> tuple[Alternative, ...]:
     """What to look for for one query word: a tuple of ``Alternative(terms, weight, source)``.
 
     ``terms`` is a tuple of index terms that must all occur (one term, or the parts of a
@@ -215,15 +221,16 @@ def query_terms(word):
     thing) or ``"head"`` (the head noun of a compound, or an expansion of it). A backend may
     treat the last three as weaker evidence, and the head noun as a fallback for rare words.
     """
-    found = {}
+    found: dict[tuple[str, ...], Alternative] = {}
     rank = {"word": 0, "equal": 1, "parts": 2, "related": 3, "head": 4}
 
-    def add(terms, weight, source):
+    def add(terms: tuple[str, ...], weight: float, source: str) -> None:
         old = found.get(terms)
         if old is None or (weight, -rank[source]) > (old.weight, -rank[old.source]):
             found[terms] = Alternative(terms, weight, source)
 
-    def expand(text, weight, head):
+    def expand(text: str, weight: float, head: bool) -> None:
+        other: Any  # an equal name (a tuple of words), then a related word
         add((text,), weight, "head" if head else "word")
         runs = _RUNS.findall(text) if text.isascii() else ()
         # iphone13 also as iphone + 13, to find "iPhone 13" (the index has both forms of a

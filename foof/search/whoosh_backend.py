@@ -13,6 +13,8 @@ take turns on the lock (the writer retries until it gets it), so no update is lo
 
 Reads: each thread keeps its searchers and refreshes them when the index changed.
 """
+from __future__ import annotations
+
 import heapq
 from array import array
 import logging
@@ -23,21 +25,32 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
 
+from flask import Flask
 from sqlalchemy import select
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
-from whoosh.query import And, AndMaybe, Or, Term
+from whoosh.index import Index, LockError
+from whoosh.query import And, AndMaybe, Or, Query, Term
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
 
 from foof.extensions import db
 from foof.models import Item, User
 from foof.search.analyzer import chinese_analyzer, query_terms
-from foof.search.backend import SearchBackend
+from foof.search.backend import Hit, SearchBackend
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+#: The version of an index that cached answers belong to: (generation dir, kind, commit).
+Version = tuple[Any, ...]
+#: A document's stored fields → the ``_source`` a hit shows.
+Source = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 ON_SALE = (1, -1)
 TITLE_BOOST = 3.0
@@ -62,7 +75,7 @@ RESULTS = 2048
 TERM_SETS = 256
 
 
-def goods_schema():
+def goods_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=TITLE_BOOST),
@@ -75,7 +88,7 @@ def goods_schema():
     )
 
 
-def users_schema():
+def users_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         username=TEXT(analyzer=chinese_analyzer(), stored=True, field_boost=2.0),
@@ -90,29 +103,29 @@ FIELDS = {"goods": ("title", "note"), "users": ("username", "info", "address")}
 BOOSTS = {"title": TITLE_BOOST, "username": 2.0}
 
 
-def goods_doc(item):
+def goods_doc(item: Item) -> dict[str, Any]:
     return {"id": str(item.itemid), "title": item.title, "note": item.note,
             "price": float(item.price), "type": int(item.type), "sold": int(item.sold)}
 
 
-def users_doc(user):
+def users_doc(user: User) -> dict[str, Any]:
     return {"id": str(user.uuid), "username": user.username, "info": user.info or "",
             "address": user.address, "score": int(user.score)}
 
 
-def goods_source(fields):
+def goods_source(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {"note": fields.get("note", ""), "price": fields.get("price"), "title": fields.get("title", "")}
 
 
-def users_source(fields):
+def users_source(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {"username": fields.get("username", ""), "info": fields.get("info", ""),
             "address": fields.get("address", ""), "score": fields.get("score")}
 
 
-SOURCES = {"goods": goods_source, "users": users_source}
+SOURCES: dict[str, Source] = {"goods": goods_source, "users": users_source}
 
 
-def _load(kind, keys):
+def _load(kind: str, keys: Sequence[int]) -> dict[int, dict[str, Any] | None]:
     """Current documents for ``keys``: ``{key: doc or None}`` (None = not indexable)."""
     if kind == "goods":
         rows = db.session.execute(select(Item).where(Item.itemid.in_(keys))).scalars()
@@ -123,14 +136,14 @@ def _load(kind, keys):
     return {key: found.get(key) for key in keys}
 
 
-def _os_random_name(size=28):
+def _os_random_name(size: int = 28) -> str:
     return "".join(secrets.choice(_IDCHARS) for _ in range(size))
 
 
 _IDCHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _use_os_random_names():
+def _use_os_random_names() -> None:
     """Whoosh names new segments with the global ``random`` module. Anything that seeds it
     (forked workers inheriting one state, a test framework) makes two segments share a name
     and the commit fails, losing the update; the OS generator cannot repeat like that."""
@@ -139,31 +152,32 @@ def _use_os_random_names():
     import whoosh.filedb.filestore
     import whoosh.writing
 
+    module: Any
     for module in (whoosh.codec.base, whoosh.filedb.compound, whoosh.filedb.filestore, whoosh.writing):
         module.random_name = _os_random_name
 
 
 class WhooshBackend(SearchBackend):
-    def __init__(self, app):
+    def __init__(self, app: Flask) -> None:
         _use_os_random_names()
         self.app = app
         root = app.config.get("FOOF_SEARCH_INDEX") or os.path.join(app.instance_path, "index")
         self.root = root
-        self.queue = queue.Queue()
-        self._writer = None
+        self.queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(IDLE_SEARCHERS)
-        self._idle = {}
+        self._idle: dict[str, list[tuple[str | None, Searcher]]] = {}
         # Answers and per-term document sets, valid while the index version is unchanged
         # (every commit makes a new version, so nothing stale is ever served).
-        self._results = OrderedDict()
+        self._results: OrderedDict[Any, tuple[int, list[Hit]]] = OrderedDict()
         self.cache_answers = app.config.get("FOOF_SEARCH_CACHE", True)
-        self._term_ids = OrderedDict()
+        self._term_ids: OrderedDict[Any, array[int]] = OrderedDict()
         self._warned_missing = False
 
     # -- locations ---------------------------------------------------------------------
-    def current_dir(self):
+    def current_dir(self) -> str | None:
         try:
             with open(os.path.join(self.root, "CURRENT"), encoding="ascii") as fh:
                 name = fh.read().strip()
@@ -172,10 +186,10 @@ class WhooshBackend(SearchBackend):
         path = os.path.join(self.root, name)
         return path if name and os.path.isdir(path) else None
 
-    def exists(self):
+    def exists(self) -> bool:
         return self.current_dir() is not None
 
-    def _open(self, kind):
+    def _open(self, kind: str) -> Index | None:
         path = self.current_dir()
         if path is None or not whoosh_index.exists_in(path, indexname=kind):
             return None
@@ -184,11 +198,11 @@ class WhooshBackend(SearchBackend):
         return FileStorage(path, supports_mmap=False).open_index(indexname=kind)
 
     # -- writing -----------------------------------------------------------------------
-    def enqueue(self, kind, key):
+    def enqueue(self, kind: str, key: int) -> None:
         self.queue.put((kind, int(key)))
         self._ensure_writer()
 
-    def _ensure_writer(self):
+    def _ensure_writer(self) -> None:
         if self._writer is not None and self._writer.is_alive():
             return
         with self._writer_lock:
@@ -196,7 +210,7 @@ class WhooshBackend(SearchBackend):
                 self._writer = threading.Thread(target=self._drain_forever, name="foof-search-writer", daemon=True)
                 self._writer.start()
 
-    def flush(self, timeout=None):
+    def flush(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.queue.unfinished_tasks:
             if deadline is not None and time.monotonic() > deadline:
@@ -204,7 +218,7 @@ class WhooshBackend(SearchBackend):
             time.sleep(0.005)
         return True
 
-    def close(self, timeout=10):
+    def close(self, timeout: float = 10) -> None:
         """Apply what is queued, then stop the writer thread (app shutdown, tests)."""
         if self._writer is not None and self._writer.is_alive():
             self.queue.put(None)
@@ -215,7 +229,7 @@ class WhooshBackend(SearchBackend):
         for searcher in pooled:
             searcher.close()
 
-    def _drain_forever(self):
+    def _drain_forever(self) -> None:
         while True:
             first = self.queue.get()
             if first is None:
@@ -243,7 +257,7 @@ class WhooshBackend(SearchBackend):
             if stop:
                 return
 
-    def _apply(self, batch):
+    def _apply(self, batch: list[tuple[str, int]]) -> None:
         with self.app.app_context():
             for kind in ("goods", "users"):
                 keys = sorted({key for k, key in batch if k == kind})
@@ -270,7 +284,7 @@ class WhooshBackend(SearchBackend):
                 writer.commit()  # a failed commit releases the lock itself
 
     @staticmethod
-    def _lock_writer(ix, patience=60.0):
+    def _lock_writer(ix: Index, patience: float = 60.0) -> IndexWriter:
         """A writer, waiting for another process's writer to finish if need be."""
         deadline = time.monotonic() + patience
         while True:
@@ -282,13 +296,13 @@ class WhooshBackend(SearchBackend):
                 log.info("search index is locked by another writer; waiting")
 
     # -- rebuilding --------------------------------------------------------------------
-    def rebuild(self, progress=None, batch=2000):
+    def rebuild(self, progress: Callable[[str, int], object] | None = None, batch: int = 2000) -> dict[str, int]:
         """Build every index into a new generation and swap it in; ``{kind: count}``."""
         os.makedirs(self.root, exist_ok=True)
         name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
         path = os.path.join(self.root, name)
         os.makedirs(path)
-        counts = {}
+        counts: dict[str, int] = {}
         try:
             for kind in ("goods", "users"):
                 ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
@@ -309,7 +323,10 @@ class WhooshBackend(SearchBackend):
         return counts
 
     @staticmethod
-    def _fill(kind, writer, progress, batch):
+    def _fill(kind: str, writer: IndexWriter, progress: Callable[[str, int], object] | None, batch: int) -> int:
+        model: Any
+        key: Any
+        make: Callable[[Any], dict[str, Any]]
         model, key, make = (Item, Item.itemid, goods_doc) if kind == "goods" else (User, User.uuid, users_doc)
         stmt = select(model).order_by(key)
         if kind == "goods":
@@ -330,7 +347,7 @@ class WhooshBackend(SearchBackend):
         return count
 
     # -- searching ---------------------------------------------------------------------
-    def _borrow(self, kind):
+    def _borrow(self, kind: str) -> tuple[str | None, Searcher | None]:
         """A searcher of the live index from a small shared pool (None without an index).
 
         A few searchers serve every thread: a searcher per thread kept one copy of the
@@ -362,7 +379,7 @@ class WhooshBackend(SearchBackend):
             self._slots.release()
             raise
 
-    def _give_back(self, kind, where, searcher):
+    def _give_back(self, kind: str, where: str | None, searcher: Searcher) -> None:
         try:
             with self._pool_lock:
                 idle = self._idle.setdefault(kind, [])
@@ -373,7 +390,7 @@ class WhooshBackend(SearchBackend):
         finally:
             self._slots.release()
 
-    def _cached(self, cache, key, make, limit):
+    def _cached(self, cache: OrderedDict[Any, Any], key: Any, make: Callable[[], _T], limit: int) -> _T:
         with self._pool_lock:
             if key in cache:
                 cache.move_to_end(key)
@@ -385,7 +402,7 @@ class WhooshBackend(SearchBackend):
                 cache.popitem(last=False)
         return value
 
-    def _ids(self, searcher, version, query):
+    def _ids(self, searcher: Searcher, version: Version, query: Query) -> frozenset[int]:
         """Document numbers matching ``query`` (a tree of Term/And/Or), deletions included.
 
         Sets of document numbers per term, cached while the index does not change, answer
@@ -394,25 +411,25 @@ class WhooshBackend(SearchBackend):
         """
         reader = searcher.reader()
 
-        def term_ids(field, text):
+        def term_ids(field: str, text: str) -> array[int]:
             # Kept as a compact array (4 bytes a document, a tenth of a set's size), so many
             # common terms stay cached; turning one into a set is cheap next to reading it.
-            if (field, text) not in reader:
+            if (field, text) not in reader:  # type: ignore[operator]  # IndexReader.__contains__
                 return array("i")
             return array("i", reader.postings(field, text).all_ids())
 
-        def ids(q):
+        def ids(q: Query) -> frozenset[int]:
             if isinstance(q, Term):
                 key = (version, q.fieldname, q.text)
                 return frozenset(self._cached(self._term_ids, key, lambda: term_ids(q.fieldname, q.text), TERM_SETS))
-            parts = sorted((ids(sub) for sub in q.subqueries), key=len)
+            parts = sorted((ids(sub) for sub in q.subqueries), key=len)  # type: ignore[attr-defined]  # And/Or
             if isinstance(q, And):
                 return frozenset.intersection(*parts) if parts else frozenset()
             return frozenset().union(*parts)
 
         return ids(query)
 
-    def _count(self, searcher, version, query):
+    def _count(self, searcher: Searcher, version: Version, query: Query) -> int:
         """Exact number of live documents matching ``query`` (``len(results)`` would run the
         whole query a second time)."""
         matched = self._ids(searcher, version, query)
@@ -421,7 +438,8 @@ class WhooshBackend(SearchBackend):
             return sum(1 for docnum in matched if not reader.is_deleted(docnum))
         return len(matched)
 
-    def _newest(self, searcher, version, query, fields, words, offset, size, make):
+    def _newest(self, searcher: Searcher, version: Version, query: Query, fields: Sequence[str],
+                words: Sequence[str], offset: int, size: int, make: Source) -> tuple[int, list[Hit]]:
         """``(total, hits)`` for a query of only very common words: the newest listings
         matching ``query`` (from the cached document sets that also give the total), each
         scored (BM25F, as elsewhere) for the page only.
@@ -430,7 +448,7 @@ class WhooshBackend(SearchBackend):
         what a buyer browsing "九成新" wants; it needs no pass over every match.
         """
         reader = searcher.reader()
-        matched = self._ids(searcher, version, query)
+        matched: Collection[int] = self._ids(searcher, version, query)
         if reader.has_deletions():
             matched = [d for d in matched if not reader.is_deleted(d)]
         page = heapq.nlargest(offset + size, matched)[offset:]
@@ -439,7 +457,7 @@ class WhooshBackend(SearchBackend):
         # per document re-walked the whole posting list each time).
         for field in fields:
             for word in words:
-                if (field, word) not in reader:
+                if (field, word) not in reader:  # type: ignore[operator]  # IndexReader.__contains__
                     continue
                 matcher = searcher.postings(field, word)
                 for docnum in sorted(page):
@@ -451,11 +469,11 @@ class WhooshBackend(SearchBackend):
                         scores[docnum] += matcher.score() * BOOSTS.get(field, 1.0)
         hits = []
         for docnum in page:
-            stored = searcher.stored_fields(docnum)
+            stored = searcher.stored_fields(docnum)  # type: ignore[attr-defined]  # the reader's
             hits.append((stored["id"], round(scores[docnum], 6), make(stored)))
         return len(matched), hits
 
-    def search(self, method, words, offset, size):
+    def search(self, method: str, words: Sequence[str], offset: int, size: int) -> tuple[int, list[Hit]]:
         kind = "goods" if method == "good" else "users"
         if not words:
             return 0, []
@@ -473,21 +491,22 @@ class WhooshBackend(SearchBackend):
         finally:
             self._give_back(kind, where, searcher)
 
-    def _search(self, kind, searcher, version, words, offset, size):
+    def _search(self, kind: str, searcher: Searcher, version: Version, words: Sequence[str], offset: int,
+                size: int) -> tuple[int, list[Hit]]:
         fields = FIELDS[kind]
 
-        def clause(field, terms, boost):
+        def clause(field: str, terms: Sequence[str], boost: float) -> Query:
             if len(terms) == 1:
                 return Term(field, terms[0], boost=boost)
             return And([Term(field, t) for t in terms], boost=boost)
 
-        def listings_with(term):  # a term-info lookup, no postings read
-            return sum(searcher.doc_frequency(f, term) for f in fields)
+        def listings_with(term: str) -> int:  # a term-info lookup, no postings read
+            return sum(searcher.doc_frequency(f, term) for f in fields)  # type: ignore[attr-defined]  # the reader's
 
-        def any_of(clauses):
+        def any_of(clauses: list[Query]) -> Query:
             return clauses[0] if len(clauses) == 1 else Or(clauses)
 
-        def word_query(word):
+        def word_query(word: str) -> tuple[Query, Query, int]:
             # A word looks for itself and its expansions (analyzer.query_terms). The word and
             # its equal names are looked for in every field, the other expansions (kinds of
             # the thing, the parts of a fused word like iphone13, the head noun) in the title
@@ -519,6 +538,7 @@ class WhooshBackend(SearchBackend):
         rare = [b for b in built if b[2] <= common_at]
         common_words = [w for w, b in zip(words, built) if b[2] > common_at]
         title = fields[0]
+        scoring: Query
         if rare and common_words:
             required = any_of([q for q, _, _ in rare])
             optional = any_of([Term(title, w, boost=BOOSTS.get(title, 1.0)) for w in common_words])
