@@ -31,9 +31,9 @@ def current_session():
     return session.get(SESSION_KEY)
 
 
-def log_in(uuid):
+def log_in(uuid, issued_ms=None):
     session.clear()
-    session[SESSION_KEY] = sessions.start(uuid)
+    session[SESSION_KEY] = sessions.start(uuid, issued_ms)
     session.permanent = True
 
 

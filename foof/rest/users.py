@@ -58,8 +58,8 @@ def register():
 @handled
 def login():
     body = payload()
-    user = profiles.login(body.get("username"), body.get("password"))
-    auth.log_in(user.uuid)
+    user, issued = profiles.login(body.get("username"), body.get("password"))
+    auth.log_in(user.uuid, issued)
     profile = profiles.profile_of(user.uuid)
     # The original returned its entity with every other field nulled out.
     return {"id": user_id(user.uuid), "username": profile.login or user.phonenumber, "password": None,
