@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 SUBJECT = "东大杂货铺"
 GAP_SECONDS = 60
 #: A usable mailbox name: a campus card number or login, nothing that could inject headers.
-IDCARD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+IDCARD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
 class MailSender(Protocol):

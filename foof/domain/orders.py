@@ -36,7 +36,7 @@ from foof.models import Item, Order
 
 log = logging.getLogger(__name__)
 OPEN, CANCELLED, COMPLETED = ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED
-NUMBER_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+NUMBER_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}\Z")
 #: Stored before a hand-entered pay id. Outside NUMBER_RE, so never part of an Alipay trade_no;
 #: the column holds 64 characters, so a hand-entered pay id is at most 63.
 MANUAL = "~"

@@ -51,7 +51,7 @@ REQUIRED = ("sign", "app_id", "out_trade_no", "total_amount", "trade_status", "t
 # Alipay reads ``timestamp`` as Beijing time (UTC+8, no daylight saving); our clock is UTC.
 BEIJING = timedelta(hours=8)
 MIN_AMOUNT, MAX_AMOUNT = Decimal("0.01"), Decimal("100000000.00")  # Alipay's accepted range
-AMOUNT_RE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+AMOUNT_RE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?\Z")
 # Alipay: "不可使用特殊字符，如 /，=，& 等" in a subject; at most 256 characters.
 SUBJECT_FORBIDDEN = re.compile(r"[/=&\s]+")
 SUBJECT_LIMIT = 256

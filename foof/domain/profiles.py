@@ -25,8 +25,8 @@ from foof.extensions import db
 from foof.models import User, UserProfile
 
 PLACEHOLDER = "~"
-LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}$")
+LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}\Z")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,20}\Z")
 #: Fields POST /users/detail may change; role and identified are the server's decision.
 #: A new or changed phoneNumber needs ``verifyCode``, an SMS code for it (/user/requirecode).
 DETAIL_FIELDS = ("studentNumber", "phoneNumber", "email", "alias", "description")

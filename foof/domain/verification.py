@@ -34,7 +34,7 @@ from foof.models import VerifyCode
 
 log = logging.getLogger(__name__)
 
-PHONE_RE = re.compile(r"^\+?[0-9]{1,20}$")
+PHONE_RE = re.compile(r"^\+?[0-9]{1,20}\Z")
 CODE_SECONDS = 600
 MAX_TRIES = 5
 GAP_SECONDS = 60
