@@ -9,6 +9,11 @@ what a listing's own changes need from its order, the order states and closing t
 open order when the item is deleted, lives here and :mod:`foof.domain.orders` re-exports it.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from typing import Any
+
 from flask import current_app
 from sqlalchemy import bindparam, case, select, update
 
@@ -35,7 +40,7 @@ ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED = "0", "1", "2"
 #: products, which map name, description, price and category onto these). A price is any
 #: finite number ≥ 0; a depreciation a number 0-100 stored rounded (the echo of /item/add
 #: keeps what was sent, see :func:`foof.domain.values.parse_depreciation`).
-PARSERS = {
+PARSERS: dict[str, Callable[[Any], Any]] = {
     "title": lambda v: parse_text(v, minimum=1),
     "type": parse_int,
     "price": parse_price,
@@ -44,8 +49,8 @@ PARSERS = {
 }
 
 
-def parse_fields(fields, required):
-    values = {}
+def parse_fields(fields: Mapping[str, Any], required: Container[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for name, parser in PARSERS.items():
         if name in fields:
             values[name] = parser(fields[name])
@@ -54,7 +59,7 @@ def parse_fields(fields, required):
     return values
 
 
-def get(itemid):
+def get(itemid: Any) -> Item:
     """A live (not deleted) item, or :class:`ItemNotFound`."""
     try:
         itemid = parse_id(itemid)
@@ -70,7 +75,7 @@ def get(itemid):
 _VIEW = select(Item.__table__).where(Item.__table__.c.itemid == bindparam("itemid"))
 
 
-def view(itemid):
+def view(itemid: Any) -> reads.Record:
     """A read-only row of a live item (Core select, for the hot GET route)."""
     try:
         itemid = parse_id(itemid)
@@ -82,7 +87,7 @@ def view(itemid):
     return found
 
 
-def add(uuid, fields):
+def add(uuid: int, fields: Mapping[str, Any]) -> Item:
     """Create a listing from wire ``fields``; only the six item fields are read."""
     values = parse_fields(fields, required=("title", "type", "price", "depreciatione"))
     values.setdefault("note", "")
@@ -90,7 +95,7 @@ def add(uuid, fields):
     if sold not in (ON_SALE, -ON_SALE):
         raise Invalid()
 
-    def work():
+    def work() -> Item:
         item = Item(uuid=uuid, imgurl=DEFAULT_IMAGE, sold=sold, to=0, **values)
         db.session.add(item)
         db.session.flush()
@@ -100,17 +105,17 @@ def add(uuid, fields):
     return atomic(work)
 
 
-def _owned(uuid, itemid):
+def _owned(uuid: int, itemid: Any) -> Item:
     item = get(itemid)
     if item.uuid != uuid:
         raise NotOwner()
     return item
 
 
-def modify(uuid, itemid, fields):
+def modify(uuid: int, itemid: Any, fields: Mapping[str, Any]) -> None:
     """Change text, category, price or depreciation; ``sold`` and ``imgurl`` are ignored."""
 
-    def work():
+    def work() -> None:
         item = _owned(uuid, itemid)
         values = parse_fields(fields, required=())
         if values:
@@ -120,14 +125,14 @@ def modify(uuid, itemid, fields):
     atomic(work)
 
 
-def delete(uuid, itemid):
+def delete(uuid: int, itemid: Any) -> None:
     """Mark deleted (4 / -4), then remove its images and let search forget it."""
 
-    def work():
+    def work() -> None:
         item = _owned(uuid, itemid)
         images = image_paths(item.imgurl)
         uploads = upload_paths(item.imgurl)
-        done = db.session.execute(
+        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(Item)
             .where(Item.itemid == item.itemid, Item.sold.not_in(DELETED_STATES))
             .values(sold=case((Item.sold > 0, DELETED), else_=-DELETED))
@@ -142,7 +147,7 @@ def delete(uuid, itemid):
     atomic(work)
 
 
-def close_open_order(itemid, state):
+def close_open_order(itemid: int, state: str) -> None:
     """Move the item's open order (if any) to ``state`` (call inside a transaction).
     :func:`foof.domain.orders.close_for` is this function."""
     db.session.execute(
@@ -153,7 +158,7 @@ def close_open_order(itemid, state):
     )
 
 
-def image_paths(imgurl):
+def image_paths(imgurl: str | None) -> list[str]:
     """Media-relative paths of an item's own uploaded images (never the shared default)."""
     found = []
     for part in (imgurl or "").split("++"):
@@ -163,7 +168,7 @@ def image_paths(imgurl):
     return found
 
 
-def upload_paths(imgurl):
+def upload_paths(imgurl: str | None) -> list[str]:
     """Upload-root-relative paths of product pictures added on the secondhand face."""
     found = []
     for part in (imgurl or "").split("++"):
@@ -173,7 +178,7 @@ def upload_paths(imgurl):
     return found
 
 
-def set_images(uuid, itemid, uploads):
+def set_images(uuid: int, itemid: Any, uploads: Iterable[bytes]) -> list[str]:
     """Replace an item's photos with 1-4 uploads (bytes, in arrival order; empty ones skipped).
 
     Every upload is validated and re-encoded before anything is written; files are written
@@ -190,7 +195,7 @@ def set_images(uuid, itemid, uploads):
         media.write_atomic(root, name, jpeg)
     urls = ["image/" + name for name in names]
 
-    def work():
+    def work() -> None:
         current = _owned(uuid, itemid)
         stale = [p for p in image_paths(current.imgurl) if p not in names]
         db.session.execute(
@@ -202,14 +207,14 @@ def set_images(uuid, itemid, uploads):
     return urls
 
 
-def published_by(uuid):
+def published_by(uuid: Any) -> Sequence[Item]:
     """Every live item of this user (deleted excluded), by ``itemid``."""
     uuid = parse_id(uuid)
     stmt = select(Item).where(Item.uuid == uuid, Item.sold.not_in(DELETED_STATES)).order_by(Item.itemid)
     return db.session.execute(stmt).scalars().all()
 
 
-def reserved_for(uuid):
+def reserved_for(uuid: int) -> Sequence[Item]:
     """Items whose ``to`` is this user (reserved or sold to them), deleted excluded."""
     stmt = select(Item).where(Item.to == uuid, Item.sold.not_in(DELETED_STATES)).order_by(Item.itemid)
     return db.session.execute(stmt).scalars().all()

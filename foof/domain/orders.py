@@ -20,8 +20,12 @@ id, and it is stored with the :data:`MANUAL` mark so the server knows it is unve
 verified notice for the order later replaces it. The wire shows the number without the mark
 (the seed's ``payId`` is a bare string).
 """
+from __future__ import annotations
+
 import logging
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -60,26 +64,26 @@ class TooManyOrders(DomainError):
     """The buyer placed ``FOOF_ORDERS_PER_HOUR`` orders in the last hour."""
 
 
-def pay_id_shown(pay_id):
+def pay_id_shown(pay_id: str | None) -> str | None:
     """The pay id as the wire shows it (a hand-entered one without its mark)."""
     if pay_id and pay_id.startswith(MANUAL):
         return pay_id[len(MANUAL):]
     return pay_id
 
 
-def pay_id_verified(pay_id):
+def pay_id_verified(pay_id: str | None) -> bool:
     """Whether the stored pay id came from a verified Alipay notice (or predates the mark)."""
-    return bool(pay_id) and not pay_id.startswith(MANUAL)
+    return bool(pay_id) and not pay_id.startswith(MANUAL)  # type: ignore[union-attr]  # bool() narrows nothing
 
 
-def _open_count(buyer):
+def _open_count(buyer: int) -> int:
     # A locking read on MySQL: the newest committed rows, whatever snapshot the transaction has.
     stmt = (select(func.count()).select_from(Order).where(Order.buyer == buyer, Order.state == OPEN)
             .with_for_update(read=True))
     return db.session.execute(stmt).scalar_one()
 
 
-def ensure_room_for(buyer):
+def ensure_room_for(buyer: int) -> None:
     """Refuse a new open order for ``buyer`` at the open-orders cap (inside the transaction
     that opens it). The buyer's lock row serialises every opening for them until commit, on
     both faces, so concurrent openings cannot all see the same count."""
@@ -89,7 +93,7 @@ def ensure_room_for(buyer):
 
 
 # -- shared by both faces (call inside a transaction) ------------------------------------------
-def open_for(item, buyer, mode=OPEN):
+def open_for(item: Item, buyer: int, mode: str = OPEN) -> Order | None:
     """Record an open order for ``item`` reserved for ``buyer`` (positive items only)."""
     if item.sold < 0:
         return None  # "want to buy" posts have no orders: they are not products
@@ -102,8 +106,8 @@ def open_for(item, buyer, mode=OPEN):
 
 
 # -- the secondhand face -------------------------------------------------------------------------
-def _item_transition(itemid, expected, target, **values):
-    done = db.session.execute(
+def _item_transition(itemid: int, expected: int, target: int, **values: Any) -> bool:
+    done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(Item)
         .where(Item.itemid == itemid, Item.sold == expected)
         .values(sold=target, **values)
@@ -114,12 +118,12 @@ def _item_transition(itemid, expected, target, **values):
     return done == 1
 
 
-def create(buyer, pid, mode):
+def create(buyer: int, pid: Any, mode: Any) -> int:
     """Buy product ``pid``: reserve it for ``buyer`` and open an order, atomically."""
     if str(mode) not in ("0", "1"):
         raise Invalid()
 
-    def work():
+    def work() -> int:
         item = get(pid)
         if item.sold != ON_SALE:
             raise ItemNotFound()
@@ -131,12 +135,12 @@ def create(buyer, pid, mode):
             raise TooManyOrders()
         if not _item_transition(item.itemid, ON_SALE, RESERVED, to=buyer):
             raise ItemNotFound()
-        return open_for(item, buyer, str(mode)).id
+        return open_for(item, buyer, str(mode)).id  # type: ignore[union-attr]  # a product: never None
 
     return atomic(work)
 
 
-def _load(order_id):
+def _load(order_id: Any) -> Order:
     try:
         order_id = parse_id(order_id)
     except Invalid:
@@ -147,12 +151,12 @@ def _load(order_id):
     return order
 
 
-def _update_open(caller, order_id, **values):
+def _update_open(caller: int, order_id: Any, **values: Any) -> Order:
     """Change an open order the caller is buyer or seller of (conditional on it being open)."""
     order = _load(order_id)
     if caller not in (order.buyer, order.seller):
         raise NotOwner()
-    done = db.session.execute(
+    done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(Order).where(Order.id == order.id, Order.state == OPEN)
         .values(updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
@@ -162,7 +166,7 @@ def _update_open(caller, order_id, **values):
     return order
 
 
-def set_number(caller, order_id, kind, number):
+def set_number(caller: int, order_id: Any, kind: Any, number: Any) -> None:
     """Set the express number (kind 2, buyer or seller, while the order is open) or enter a
     pay id by hand (kind 1).
 
@@ -181,11 +185,11 @@ def set_number(caller, order_id, kind, number):
     if len(number) > 64 - len(MANUAL):
         raise Invalid()
 
-    def work():
+    def work() -> None:
         order = _load(order_id)
         if caller != order.seller:
             raise NotOwner()
-        done = db.session.execute(
+        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(Order).where(Order.id == order.id, Order.state == OPEN, Order.pay_id.is_(None))
             .values(pay_id=MANUAL + number, updated_at=clock.now())
             .execution_options(synchronize_session=False)
@@ -196,13 +200,13 @@ def set_number(caller, order_id, kind, number):
     atomic(work)
 
 
-def change_state(caller, order_id, state):
+def change_state(caller: int, order_id: Any, state: Any) -> None:
     """Cancel (``"1"``: the product goes back on sale) or complete (``"2"``) an open order."""
     state = str(state)
     if state not in (CANCELLED, COMPLETED):
         raise Invalid()
 
-    def work():
+    def work() -> None:
         order = _update_open(caller, order_id, state=state)
         if state == CANCELLED:
             _item_transition(order.itemid, RESERVED, ON_SALE, to=0)
@@ -212,26 +216,26 @@ def change_state(caller, order_id, state):
     atomic(work)
 
 
-def bought_by(uuid):
+def bought_by(uuid: int) -> Sequence[Order]:
     return db.session.execute(
         select(Order).where(Order.buyer == uuid).order_by(Order.id.desc())).scalars().all()
 
 
-def sold_by(uuid):
+def sold_by(uuid: int) -> Sequence[Order]:
     return db.session.execute(
         select(Order).where(Order.seller == uuid).order_by(Order.id.desc())).scalars().all()
 
 
-def involving(uuid):
+def involving(uuid: int) -> Sequence[Order]:
     return db.session.execute(
         select(Order).where(or_(Order.buyer == uuid, Order.seller == uuid))).scalars().all()
 
 
-def get_order(order_id):
+def get_order(order_id: Any) -> Order:
     return _load(order_id)
 
 
-def record_payment(order_id, trade_no, amount):
+def record_payment(order_id: Any, trade_no: str, amount: str | float) -> bool:
     """Store Alipay's ``trade_no`` as the pay id, once; True if this call recorded it.
 
     Idempotent: a notice for an order that already carries this trade number changes
@@ -239,7 +243,7 @@ def record_payment(order_id, trade_no, amount):
     (another trade number is refused); a hand-entered (unverified) one is replaced.
     """
 
-    def work():
+    def work() -> bool:
         order = _load(order_id)
         if round(float(order.price) * 100) != round(float(amount) * 100):
             raise Invalid()
@@ -248,7 +252,7 @@ def record_payment(order_id, trade_no, amount):
         if order.state != OPEN or pay_id_verified(order.pay_id):
             raise OrderNotChangeable()
         unverified = Order.pay_id.is_(None) if order.pay_id is None else Order.pay_id == order.pay_id
-        done = db.session.execute(
+        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
             update(Order).where(Order.id == order.id, Order.state == OPEN, unverified)
             .values(pay_id=trade_no, updated_at=clock.now())
             .execution_options(synchronize_session=False)

@@ -10,6 +10,10 @@ Reserving a product for a buyer opens an order, so it obeys the buyer's open-ord
 (:func:`foof.domain.orders.ensure_room_for`); at the cap ``/item/order`` answers its usual
 ``not for trade`` failure.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from sqlalchemy import select, update
 
 from foof.domain import events, orders
@@ -24,12 +28,12 @@ class NotReserved(DomainError):
     """``reset`` of an item that is not reserved."""
 
 
-def _sign(sold):
+def _sign(sold: int) -> int:
     return 1 if sold > 0 else -1
 
 
-def _transition(item, expected, target, **values):
-    done = db.session.execute(
+def _transition(item: Item, expected: int, target: int, **values: Any) -> bool:
+    done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
         update(Item)
         .where(Item.itemid == item.itemid, Item.sold == expected)
         .values(sold=target, **values)
@@ -40,10 +44,10 @@ def _transition(item, expected, target, **values):
     return done == 1
 
 
-def order(owner_uuid, itemid, buyer):
+def order(owner_uuid: int, itemid: Any, buyer: Any) -> int:
     """Reserve the owner's item for ``buyer``: ±1 → ±3."""
 
-    def work():
+    def work() -> int:
         item = get(itemid)
         if item.uuid != owner_uuid:
             raise NotOwner()
@@ -65,10 +69,10 @@ def order(owner_uuid, itemid, buyer):
     return atomic(work)
 
 
-def trade(caller_uuid, itemid):
+def trade(caller_uuid: int, itemid: Any) -> int:
     """Finish a reservation: ±3 → ±2, by the reserved buyer or the owner."""
 
-    def work():
+    def work() -> int:
         item = get(itemid)
         if abs(item.sold) != RESERVED or caller_uuid not in (item.uuid, item.to):
             raise NotForTrade()
@@ -80,10 +84,10 @@ def trade(caller_uuid, itemid):
     return atomic(work)
 
 
-def reset(owner_uuid, itemid):
+def reset(owner_uuid: int, itemid: Any) -> int:
     """Cancel a reservation: ±3 → ±1 and ``to = 0``."""
 
-    def work():
+    def work() -> int:
         item = get(itemid)
         if item.uuid != owner_uuid:
             raise NotOwner()
@@ -95,5 +99,5 @@ def reset(owner_uuid, itemid):
     return atomic(work)
 
 
-def reserved_buyer(itemid):
+def reserved_buyer(itemid: Any) -> int | None:
     return db.session.execute(select(Item.to).where(Item.itemid == itemid)).scalar()
