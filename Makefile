@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app foof
 
-.PHONY: run test test-mysql install install-dev init-db clean
+.PHONY: run test test-mysql lint install install-dev init-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ init-db: install
 
 run: init-db
 	$(BIN)/python wsgi.py
+
+# ruff (lint + format check) over foof/, tests/, bench/; mypy over the typed packages.
+lint: install-dev
+	$(BIN)/ruff check foof tests bench
+	$(BIN)/ruff format --check foof tests bench
+	$(BIN)/mypy foof/domain foof/search
 
 # SQLite always; MySQL/MariaDB too when FOOF_TEST_DATABASE_URL is set (.ci/run sets it).
 # Both runs happen even if the first fails; the last line says which databases ran and how

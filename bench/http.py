@@ -12,6 +12,7 @@ measured in rounds, each right after a fresh ceiling measurement, and the median
 shown: on a shared VM the speed of the machine drifts during a run. Everything runs on 127.0.0.1 and stops
 by itself. ``--db mysql`` uses a fresh database on the local MariaDB (root, no password).
 """
+
 import os
 import sys
 
@@ -36,7 +37,7 @@ CONNECTIONS = 16
 TARGET_RATIO = 0.60
 TARGET_RSS_MB = 250
 
-CEILING_APP = r'''
+CEILING_APP = r"""
 import sys
 from waitress import serve
 BODY = b'{"itemid":1,"uuid":1,"title":"ceiling","type":1,"price":1,"imgurl":"image/item/default.jpg","depreciatione":1,"note":"x","sold":1,"to":0,"status":"success"}'
@@ -46,7 +47,7 @@ def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(BODY)))])
     return [BODY]
 serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8)
-'''
+"""
 
 
 def free_port():
@@ -70,9 +71,26 @@ def wait_port(port, proc, seconds=60):
 
 def seed(env, users, items, messages):
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "foof", "seed-demo", "--users", str(users),
-                    "--items", str(items), "--messages", str(messages)], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "foof",
+            "seed-demo",
+            "--users",
+            str(users),
+            "--items",
+            str(items),
+            "--messages",
+            str(messages),
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -119,7 +137,7 @@ def cpu_steal(before=None):
     return spent[7] / sum(spent) if len(spent) > 7 and sum(spent) else None
 
 
-IN_PROCESS = r'''
+IN_PROCESS = r"""
 import io, json, sys, threading, time
 from foof import create_app
 app = create_app()
@@ -147,19 +165,25 @@ def rate(threads):
 
 answer()
 print(json.dumps({"one": rate(1), "eight": rate(8)}))
-'''
+"""
 
 
 def in_process(env, method, path, body, seconds):
     """Requests/s of the hot path's answer called directly (the database read and rendering,
     no HTTP), from 1 and from 8 threads."""
-    out = subprocess.run([sys.executable, "-c", IN_PROCESS, method, path, body or "", str(seconds)], env=env,
-                         cwd=ROOT, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, method, path, body or "", str(seconds)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # -- load generators ---------------------------------------------------------------------------
-WRK_SCRIPT = r'''
+WRK_SCRIPT = r"""
 wrk.method = "%(method)s"
 wrk.body = %(body)s
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -168,7 +192,7 @@ done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.duration, latency:percentile(50), latency:percentile(99)))
 end
-'''
+"""
 
 
 def run_wrk(url, method, body, seconds):
@@ -176,15 +200,24 @@ def run_wrk(url, method, body, seconds):
         fh.write(WRK_SCRIPT % {"method": method, "body": json.dumps(body) if body else "nil"})
         script = fh.name
     try:
-        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script, url],
-                             capture_output=True, text=True, timeout=seconds + 60).stdout
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script, url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        ).stdout
     finally:
         os.unlink(script)
     match = re.search(r"FOOF (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
     requests, status_errors, socket_errors, duration_us, p50, p99 = match.groups()
     seconds_taken = int(duration_us) / 1e6
-    return {"rps": int(requests) / seconds_taken, "p50": float(p50) / 1000, "p99": float(p99) / 1000,
-            "errors": int(status_errors) + int(socket_errors), "requests": int(requests)}
+    return {
+        "rps": int(requests) / seconds_taken,
+        "p50": float(p50) / 1000,
+        "p99": float(p99) / 1000,
+        "errors": int(status_errors) + int(socket_errors),
+        "requests": int(requests),
+    }
 
 
 def run_python(url, method, body, seconds):
@@ -226,8 +259,13 @@ def run_python(url, method, body, seconds):
     taken = time.monotonic() - started
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")  # noqa: E731
-    return {"rps": len(latencies) / taken, "p50": pick(0.5), "p99": pick(0.99), "errors": errors[0],
-            "requests": len(latencies)}
+    return {
+        "rps": len(latencies) / taken,
+        "p50": pick(0.5),
+        "p99": pick(0.99),
+        "errors": errors[0],
+        "requests": len(latencies),
+    }
 
 
 def main():
@@ -244,29 +282,53 @@ def main():
     drive = run_wrk if use_wrk else run_python
 
     workdir = tempfile.mkdtemp(prefix="foof-bench-")
-    env = dict(os.environ, FOOF_INSTANCE_PATH=os.path.join(workdir, "instance"),
-               FOOF_MEDIA_ROOT=os.path.join(workdir, "media"), FOOF_UPLOAD_ROOT=os.path.join(workdir, "upload"),
-               FOOF_LOG_LEVEL="WARNING", FOOF_JWT_SECRET="bench-secret-" + "x" * 32, FOOF_SECRET_KEY="bench")
+    env = dict(
+        os.environ,
+        FOOF_INSTANCE_PATH=os.path.join(workdir, "instance"),
+        FOOF_MEDIA_ROOT=os.path.join(workdir, "media"),
+        FOOF_UPLOAD_ROOT=os.path.join(workdir, "upload"),
+        FOOF_LOG_LEVEL="WARNING",
+        FOOF_JWT_SECRET="bench-secret-" + "x" * 32,
+        FOOF_SECRET_KEY="bench",
+    )
     database = None
     if args.db == "mysql":
         database = f"foof_bench_{os.getpid()}"
-        subprocess.run(["mysql", "-uroot", "-h127.0.0.1", "-e",
-                        f"CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"], check=True)
+        subprocess.run(
+            [
+                "mysql",
+                "-uroot",
+                "-h127.0.0.1",
+                "-e",
+                f"CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            ],
+            check=True,
+        )
         env["FOOF_DATABASE_URL"] = f"mysql+pymysql://root@127.0.0.1:3306/{database}?charset=utf8mb4"
     for folder in ("avatar", "item"):
         os.makedirs(os.path.join(workdir, "media", folder))
-        shutil.copy(os.path.join(ROOT, "static", "image", folder, "default.jpg"), os.path.join(workdir, "media", folder))
+        shutil.copy(
+            os.path.join(ROOT, "static", "image", folder, "default.jpg"), os.path.join(workdir, "media", folder)
+        )
     servers = []
     try:
-        print(f"seeding {args.users} users, {args.items} items, {args.messages} messages on {args.db} ...", file=sys.stderr)
+        print(
+            f"seeding {args.users} users, {args.items} items, {args.messages} messages on {args.db} ...",
+            file=sys.stderr,
+        )
         seeded = seed(env, args.users, args.items, args.messages)
         aim = fixtures(env)
         port, ceiling_port = free_port(), free_port()
-        service = subprocess.Popen([sys.executable, os.path.join(ROOT, "wsgi.py")], cwd=ROOT,
-                                   env=dict(env, FOOF_HOST="127.0.0.1", FOOF_PORT=str(port), FOOF_THREADS="8"),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ceiling = subprocess.Popen([sys.executable, "-c", CEILING_APP, str(ceiling_port)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        service = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "wsgi.py")],
+            cwd=ROOT,
+            env=dict(env, FOOF_HOST="127.0.0.1", FOOF_PORT=str(port), FOOF_THREADS="8"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        ceiling = subprocess.Popen(
+            [sys.executable, "-c", CEILING_APP, str(ceiling_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         servers = [service, ceiling]
         wait_port(port, service)
         wait_port(ceiling_port, ceiling)
@@ -276,13 +338,21 @@ def main():
             ("GET /user/<uuid>", "GET", f"/user/{aim['uuid']}", None, True),
             ("POST /user/chat/fetchnew", "POST", "/user/chat/fetchnew", f"token={token}", True),
             ("POST /fav/query", "POST", "/fav/query", f"token={token}", False),
-            ("POST /item/search", "POST", "/item/search", "method=good&query=%E5%B0%8F%E7%B1%B3%E5%85%85%E7%94%B5%E5%AE%9D&size=10", False),
+            (
+                "POST /item/search",
+                "POST",
+                "/item/search",
+                "method=good&query=%E5%B0%8F%E7%B1%B3%E5%85%85%E7%94%B5%E5%AE%9D&size=10",
+                False,
+            ),
             ("GET /products", "GET", "/products", None, False),
         ]
-        print(f"\nFOOF HTTP benchmark: {args.db}, {args.users} users / {args.items} items / {args.messages} messages "
-              f"(seeded in {seeded:.0f} s), waitress 8 threads, {CONNECTIONS} connections, client "
-              f"{'wrk' if use_wrk else 'python'}; per route {args.rounds} rounds of {args.seconds} s on the ceiling "
-              f"(bare waitress, fixed JSON) then {args.seconds} s on the route, median round shown")
+        print(
+            f"\nFOOF HTTP benchmark: {args.db}, {args.users} users / {args.items} items / {args.messages} messages "
+            f"(seeded in {seeded:.0f} s), waitress 8 threads, {CONNECTIONS} connections, client "
+            f"{'wrk' if use_wrk else 'python'}; per route {args.rounds} rounds of {args.seconds} s on the ceiling "
+            f"(bare waitress, fixed JSON) then {args.seconds} s on the route, median round shown"
+        )
         # The ceiling is measured next to every route, round after round: on a shared VM the
         # machine's speed drifts (CPU steal) and one early ceiling would skew later ratios.
         steal_before = cpu_steal()
@@ -301,20 +371,26 @@ def main():
                 ok = ratio >= TARGET_RATIO and errors == 0
                 verdicts.append(ok)
                 mark = f"  target ≥ {TARGET_RATIO:.0%}: {'PASS' if ok else 'MISS'}"
-            print(f"{name:26} {result['rps']:7.0f} req/s  p50 {result['p50']:5.1f} ms  p99 {result['p99']:6.1f} ms  "
-                  f"errors {errors}  ceiling {ceiling_result['rps']:5.0f}  ratio {ratio:6.1%} "
-                  f"(rounds {pairs[0][0]:.0%}–{pairs[-1][0]:.0%}){mark}")
+            print(
+                f"{name:26} {result['rps']:7.0f} req/s  p50 {result['p50']:5.1f} ms  p99 {result['p99']:6.1f} ms  "
+                f"errors {errors}  ceiling {ceiling_result['rps']:5.0f}  ratio {ratio:6.1%} "
+                f"(rounds {pairs[0][0]:.0%}–{pairs[-1][0]:.0%}){mark}"
+            )
         steal = cpu_steal(steal_before)
         if steal is not None:
             print(f"{'CPU stolen by the host':26} {steal:7.1%} of the run (a shared VM: figures drift with it)")
-        print("without HTTP: the same answers computed in one process, the service's own work (database read\n"
-              "and rendering), as a bound on what any server in front could reach:")
+        print(
+            "without HTTP: the same answers computed in one process, the service's own work (database read\n"
+            "and rendering), as a bound on what any server in front could reach:"
+        )
         for name, method, path, body, targeted in routes:
             if targeted:
                 direct = in_process(env, method, path, body, args.seconds)
                 print(f"{name:26} {direct['one']:7.0f} /s from 1 thread, {direct['eight']:7.0f} /s from 8 threads")
         peak = rss_peak_mb(service.pid)
-        print(f"{'service peak RSS':26} {peak:7.0f} MB  target ≤ {TARGET_RSS_MB} MB: {'PASS' if peak <= TARGET_RSS_MB else 'MISS'}")
+        print(
+            f"{'service peak RSS':26} {peak:7.0f} MB  target ≤ {TARGET_RSS_MB} MB: {'PASS' if peak <= TARGET_RSS_MB else 'MISS'}"
+        )
     finally:
         for proc in servers:
             proc.terminate()

@@ -9,6 +9,7 @@ case for eviction: the slots refill at once). Meanwhile a normal client sends
 ``GET /user/1`` on a fresh connection every 0.1 s; prints its median and worst latency and
 how many attacker connections the server closed. Everything runs on 127.0.0.1.
 """
+
 import os
 import sys
 
@@ -41,16 +42,25 @@ def free_port():
 
 def start(folder, limit):
     url = f"sqlite:///{folder}/bench.db"
-    app = create_app({"FOOF_INSTANCE_PATH": f"{folder}/instance", "FOOF_DATABASE_URL": url,
-                      "FOOF_LOG_LEVEL": "WARNING"})
+    app = create_app(
+        {"FOOF_INSTANCE_PATH": f"{folder}/instance", "FOOF_DATABASE_URL": url, "FOOF_LOG_LEVEL": "WARNING"}
+    )
     with app.app_context():
         create_schema()
         accounts.create_user("13800000001", "pw")
     port = free_port()
-    env = dict(os.environ, FOOF_HOST="127.0.0.1", FOOF_PORT=str(port), FOOF_INSTANCE_PATH=f"{folder}/instance",
-               FOOF_DATABASE_URL=url, FOOF_LOG_LEVEL="WARNING", FOOF_CONNECTION_LIMIT=str(limit))
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "wsgi.py")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        FOOF_HOST="127.0.0.1",
+        FOOF_PORT=str(port),
+        FOOF_INSTANCE_PATH=f"{folder}/instance",
+        FOOF_DATABASE_URL=url,
+        FOOF_LOG_LEVEL="WARNING",
+        FOOF_CONNECTION_LIMIT=str(limit),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "wsgi.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(600):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -116,10 +126,12 @@ def main():
                 latencies.append(float("inf"))
             time.sleep(0.1)
         latencies.sort()
-        print(f"{args.attackers} slow-header connections (reopened when closed), limit {args.limit}: "
-              f"GET /user/1 median {latencies[len(latencies) // 2]:.0f} ms, worst {latencies[-1]:.0f} ms "
-              f"({sum(1 for x in latencies if x == float('inf'))} failed); "
-              f"the server closed {attackers.closed} attacker connections")
+        print(
+            f"{args.attackers} slow-header connections (reopened when closed), limit {args.limit}: "
+            f"GET /user/1 median {latencies[len(latencies) // 2]:.0f} ms, worst {latencies[-1]:.0f} ms "
+            f"({sum(1 for x in latencies if x == float('inf'))} failed); "
+            f"the server closed {attackers.closed} attacker connections"
+        )
     finally:
         attackers.stopping = True
         proc.terminate()

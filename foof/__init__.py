@@ -2,6 +2,7 @@
 
 ``create_app`` only wires: configuration, extensions, faces, error handlers, CLI, logging.
 """
+
 import io
 import logging
 import os
@@ -75,8 +76,7 @@ def create_app(test_config=None):
         test_config.get("FOOF_INSTANCE_PATH") or os.environ.get("FOOF_INSTANCE_PATH") or "instance"
     )
     os.makedirs(instance_path, mode=0o700, exist_ok=True)
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
-                static_folder=None)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True, static_folder=None)
     app.json = JSONProvider(app)
     _load_config(app, test_config)
     app.session_interface = CookieSessionInterface()
@@ -172,8 +172,6 @@ def _sqlite_file(url):
     return os.path.abspath(parsed.database)
 
 
-
-
 def _instance_secret(app, name):
     """A random secret kept in ``instance/<name>`` (0600), created once, never committed."""
     path = os.path.join(app.instance_path, name)
@@ -233,8 +231,11 @@ def _guard_bodies(app):
         if length is not None:
             if length > limit:
                 raise RequestEntityTooLarge()
-        elif ("chunked" in request.headers.get("Transfer-Encoding", "").lower()
-              and request.environ.get("wsgi.input_terminated") and "stream" not in request.__dict__):
+        elif (
+            "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+            and request.environ.get("wsgi.input_terminated")
+            and "stream" not in request.__dict__
+        ):
             # No length to compare (a chunked body: waitress gives one, having de-chunked
             # it; another server may not): read at most the limit and a byte now, and hand
             # the view what was read.

@@ -3,6 +3,7 @@
 The route pattern, never the path (tokens live there). Written by Flask's hooks for the
 routes, and by the legacy hot path (foof/legacy/hot.py) for what it answers itself.
 """
+
 import logging
 import time
 
@@ -32,6 +33,5 @@ def init_app(app):
     @app.after_request
     def _done(response):
         rule = request.url_rule.rule if request.url_rule else "(no route)"
-        write(request.remote_addr, request.method, rule, response.status_code,
-              g.get("_started", time.perf_counter()))
+        write(request.remote_addr, request.method, rule, response.status_code, g.get("_started", time.perf_counter()))
         return response

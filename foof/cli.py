@@ -1,4 +1,5 @@
 """``flask --app foof …`` commands: init-db, check-db, create-user (and more as they land)."""
+
 import hashlib
 import sys
 
@@ -72,7 +73,11 @@ def compare_schema(inspector, metadata):
     for name in LEGACY_TABLES:
         expected = metadata.tables[name]
         if name not in existing:
-            hint = " (found 'favorites': rename it to 'favourites')" if name == "favourites" and "favorites" in existing else ""
+            hint = (
+                " (found 'favorites': rename it to 'favourites')"
+                if name == "favourites" and "favorites" in existing
+                else ""
+            )
             problems.append(f"table '{name}' is missing{hint}")
             continue
         actual = inspector.get_columns(name)
@@ -98,7 +103,9 @@ def compare_schema(inspector, metadata):
                 if column.get("nullable") or column.get("default") is not None or column.get("autoincrement"):
                     notes.append(f"{name}.{column['name']} is extra; FOOF ignores it")
                 else:
-                    problems.append(f"{name}.{column['name']} is extra, NOT NULL and has no default: inserts would fail")
+                    problems.append(
+                        f"{name}.{column['name']} is extra, NOT NULL and has no default: inserts would fail"
+                    )
         order = [c["name"] for c in actual if c["name"] in wanted]
         if order != [w for w in wanted if w in by_name]:
             notes.append(f"columns of '{name}' are in another order; FOOF renders its own order")
@@ -131,9 +138,12 @@ def check_db():
 @with_appcontext
 @click.argument("phonenumber")
 @click.argument("password")
-@click.option("--raw", is_flag=True,
-              help="Store PASSWORD as given. By default it is stored as the legacy client "
-                   "sends it: the SHA-1 hex of what the person types.")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="Store PASSWORD as given. By default it is stored as the legacy client "
+    "sends it: the SHA-1 hex of what the person types.",
+)
 def create_user(phonenumber, password, raw):
     """Create an account without an SMS code (admins, demos)."""
     secret = password if raw else hashlib.sha1(password.encode("utf-8")).hexdigest()

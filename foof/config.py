@@ -4,6 +4,7 @@ Order of precedence (later wins): these defaults, ``instance/foof.cfg``, ``FOOF_
 environment variables, then the mapping given to ``create_app``. Everything a campus
 admin may tune is named ``FOOF_*`` so one prefix covers the environment and the file.
 """
+
 import os
 
 #: Keys read from the environment, and how to convert their text.

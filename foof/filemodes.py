@@ -3,6 +3,7 @@
 Kept apart from ``foof/__init__.py`` so the modules that create such files (the factory, the
 senders) can both use it without importing each other.
 """
+
 import logging
 import os
 

@@ -1,5 +1,6 @@
 """Building the database schema and the search index: shared by ``init-db``, ``reindex`` and
 ``seed-demo`` (foof.cli and foof.seed both import from here, neither from the other)."""
+
 import click
 from sqlalchemy import func, inspect, select
 
@@ -41,6 +42,7 @@ def rebuild_search_index(backend):
     }
     bars = {}
     try:
+
         def progress(kind, n):
             if kind not in bars:
                 for bar in bars.values():

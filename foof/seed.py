@@ -4,14 +4,15 @@ Rows go in with bulk inserts in batches; every demo account shares one password 
 (computing a slow hash per account would take minutes for 10,000 users), so demo accounts
 log in with ``demo123`` typed in the app, i.e. ``password=<sha1 of demo123>`` over the API.
 """
+
 import hashlib
 import io
 import random
 from datetime import timedelta
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 from PIL import Image
 from sqlalchemy import func, insert, select, update
 
@@ -25,8 +26,16 @@ from foof.schema import create_schema, rebuild_search_index
 DEMO_PASSWORD = "demo123"
 BATCH = 1000
 IMAGE_LIMIT = 2000  # items beyond this keep the default picture (keeps the media folder tiny)
-COLOURS = {1: (70, 130, 180), 2: (205, 92, 92), 3: (60, 179, 113), 4: (238, 130, 238),
-           5: (244, 164, 96), 6: (106, 90, 205), 7: (255, 165, 0), 8: (128, 128, 128)}
+COLOURS = {
+    1: (70, 130, 180),
+    2: (205, 92, 92),
+    3: (60, 179, 113),
+    4: (238, 130, 238),
+    5: (244, 164, 96),
+    6: (106, 90, 205),
+    7: (255, 165, 0),
+    8: (128, 128, 128),
+}
 
 
 def batches(rows, size=BATCH):
@@ -50,8 +59,12 @@ def _tiny_jpeg(kind):
 @with_appcontext
 @click.option("--users", default=50, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--items", default=300, show_default=True, type=click.IntRange(0, 10_000_000))
-@click.option("--messages", default=None, type=click.IntRange(0, 100_000_000),
-              help="Chat messages to create (default: 2 per item).")
+@click.option(
+    "--messages",
+    default=None,
+    type=click.IntRange(0, 100_000_000),
+    help="Chat messages to create (default: 2 per item).",
+)
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 def seed_demo(users, items, messages, seed):
     """Fill the database with demo users, listings, favourites, chats and a few orders."""
@@ -67,12 +80,20 @@ def seed_demo(users, items, messages, seed):
         while phone in taken:
             phone = str(int(phone) + 1_000_000)
         taken.add(phone)
-        user_rows.append({
-            "password": password, "username": rng.choice(demo.NAMES) + str(first_uuid + n),
-            "phonenumber": phone, "idcard": f"2131{70000 + n:05d}", "studentid": str(71120000 + n),
-            "address": rng.choice(demo.PLACES), "avatarurl": DEFAULT_AVATAR,
-            "verified": int(rng.random() < 0.3), "score": rng.randint(5, 100), "info": DEFAULT_INFO,
-        })
+        user_rows.append(
+            {
+                "password": password,
+                "username": rng.choice(demo.NAMES) + str(first_uuid + n),
+                "phonenumber": phone,
+                "idcard": f"2131{70000 + n:05d}",
+                "studentid": str(71120000 + n),
+                "address": rng.choice(demo.PLACES),
+                "avatarurl": DEFAULT_AVATAR,
+                "verified": int(rng.random() < 0.3),
+                "score": rng.randint(5, 100),
+                "info": DEFAULT_INFO,
+            }
+        )
     with click.progressbar(length=users, label="users") as bar:
         for batch in batches(user_rows):
             db.session.execute(insert(User), batch)
@@ -87,17 +108,19 @@ def seed_demo(users, items, messages, seed):
             db.session.execute(insert(Item), batch)
             db.session.commit()
             bar.update(len(batch))
-    new_items = list(db.session.execute(
-        select(Item.itemid, Item.uuid, Item.type).order_by(Item.itemid.desc()).limit(items)
-    ).all())[::-1]
+    new_items = list(
+        db.session.execute(select(Item.itemid, Item.uuid, Item.type).order_by(Item.itemid.desc()).limit(items)).all()
+    )[::-1]
     _images(new_items[:IMAGE_LIMIT])
     _favourites(rng, new_items, uuids)
     _orders(rng, new_items, uuids)
     count = _messages(rng, new_items, uuids, 2 * items if messages is None else messages)
     rebuild_search_index(current_app.extensions["foof.search"])  # bulk inserts bypass the change events
-    click.echo(f"seeded {users} users, {items} items, {count} messages "
-               f"(demo password: {DEMO_PASSWORD}, API password "
-               f"{hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest()})")
+    click.echo(
+        f"seeded {users} users, {items} items, {count} messages "
+        f"(demo password: {DEMO_PASSWORD}, API password "
+        f"{hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest()})"
+    )
 
 
 def _images(items):
@@ -145,9 +168,17 @@ def _messages(rng, items, uuids, count):
             sender = uuids[(uuids.index(owner) + 1) % len(uuids)]
         want = rng.random() < 0.2
         moment = start + timedelta(seconds=int(n * 30 * 86400 / max(1, count)))
-        rows.append({"sender": sender, "to": owner, "type": 0 if want else 1,
-                     "data": str(itemid) if want else rng.choice(demo.CHAT_LINES),
-                     "fetched": rng.random() < 0.8, "createdAt": moment, "updatedAt": moment})
+        rows.append(
+            {
+                "sender": sender,
+                "to": owner,
+                "type": 0 if want else 1,
+                "data": str(itemid) if want else rng.choice(demo.CHAT_LINES),
+                "fetched": rng.random() < 0.8,
+                "createdAt": moment,
+                "updatedAt": moment,
+            }
+        )
     with click.progressbar(length=count, label="messages") as bar:
         for batch in batches(rows, 5000):
             db.session.execute(insert(Chat), batch)

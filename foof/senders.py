@@ -6,6 +6,7 @@ there. ``http`` posts SMS to a gateway URL; ``smtp`` hands mail to an SMTP serve
 STARTTLS or implicit SSL). A sender raises :class:`SendFailed` and logs why; the caller
 decides what the user sees.
 """
+
 import json
 import logging
 import os
@@ -61,9 +62,7 @@ class HttpSms:
 
     def send(self, phonenumber, code):
         body = json.dumps({"phonenumber": phonenumber, "code": code}).encode()
-        req = urllib.request.Request(
-            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
+        req = urllib.request.Request(self.url, data=body, method="POST", headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 if not 200 <= resp.status < 300:
@@ -98,9 +97,7 @@ class SmtpMail:
         msg.add_alternative(html, subtype="html")
         try:
             if self.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
-                )
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.ssl_context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with smtp:
@@ -137,8 +134,12 @@ def build(config, instance_path):
         raise ValueError("FOOF_SMS_BACKEND must be outbox or http")
     if config["FOOF_MAIL_BACKEND"] == "smtp":
         mail = SmtpMail(
-            config["FOOF_SMTP_HOST"], config["FOOF_SMTP_PORT"], config["FOOF_SMTP_USER"],
-            config["FOOF_SMTP_PASSWORD"], config["FOOF_SMTP_TLS"], config["FOOF_MAIL_SENDER"],
+            config["FOOF_SMTP_HOST"],
+            config["FOOF_SMTP_PORT"],
+            config["FOOF_SMTP_USER"],
+            config["FOOF_SMTP_PASSWORD"],
+            config["FOOF_SMTP_TLS"],
+            config["FOOF_MAIL_SENDER"],
             config["FOOF_SMTP_TIMEOUT"],
         )
     elif config["FOOF_MAIL_BACKEND"] == "outbox":

@@ -38,6 +38,7 @@ is refused by waitress before more of it is buffered, and the app answers the re
 answers any body over its limits (:class:`TooLargeTask`). A reverse proxy (nginx) in front
 remains the production answer to many slow clients (README).
 """
+
 import inspect
 import io
 import logging
@@ -134,8 +135,13 @@ class GuardedChannel(HTTPChannel):
     def headers_overdue(self, cutoff):
         """Still sending the headers of a request begun before ``cutoff``."""
         request = self.request
-        return (request is not None and not request.headers_finished and not self.requests
-                and self._request_started is not None and self._request_started < cutoff)
+        return (
+            request is not None
+            and not request.headers_finished
+            and not self.requests
+            and self._request_started is not None
+            and self._request_started < cutoff
+        )
 
 
 class GuardedServer:
@@ -153,8 +159,10 @@ class GuardedServer:
         if len(self._map) >= self.adj.connection_limit and not self._make_room():
             if not self.in_connection_overflow:
                 self.in_connection_overflow = True
-                self.logger.warning("%d connections open, every one busy: no longer accepting "
-                                    "new connections", len(self.active_channels))
+                self.logger.warning(
+                    "%d connections open, every one busy: no longer accepting new connections",
+                    len(self.active_channels),
+                )
             return False
         if self.in_connection_overflow:
             self.in_connection_overflow = False
@@ -182,9 +190,12 @@ class GuardedServer:
         now = time.time()
         if now - self._evict_logged >= 10:
             self._evict_logged = now
-            self.logger.warning("connection limit (%d) reached: closing the connections waiting "
-                                "longest for a complete request (%d so far)",
-                                self.adj.connection_limit, self.evicted)
+            self.logger.warning(
+                "connection limit (%d) reached: closing the connections waiting "
+                "longest for a complete request (%d so far)",
+                self.adj.connection_limit,
+                self.evicted,
+            )
         return True
 
     evicted = 0  # connections closed to make room (tests, diagnostics)
@@ -215,8 +226,7 @@ def _listeners(server):
     """The listening servers: ``server`` itself, or those of a MultiSocketServer (a host name
     with IPv4 and IPv6 addresses)."""
     base = waitress.server.BaseWSGIServer
-    return [server] if isinstance(server, base) else [
-        each for each in server.map.values() if isinstance(each, base)]
+    return [server] if isinstance(server, base) else [each for each in server.map.values() if isinstance(each, base)]
 
 
 def limits(app):
@@ -228,13 +238,18 @@ def limits(app):
         "cleanup_interval": CLEANUP_INTERVAL,
         # waitress refuses a body of this size or more: +1 lets one of exactly the limit in.
         # Never below the photo-upload limit, or raising only that would still be cut off here.
-        "max_request_body_size": max(int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]),
-                                     int(cfg.get("FOOF_MAX_PHOTO_UPLOAD_BYTES") or 0)) + 1,
+        "max_request_body_size": max(
+            int(cfg["FOOF_MAX_REQUEST_BODY_BYTES"]), int(cfg.get("FOOF_MAX_PHOTO_UPLOAD_BYTES") or 0)
+        )
+        + 1,
         # select() cannot watch a descriptor numbered 1024 or above; poll() can.
         "asyncore_use_poll": True,
     }
-    for key, name in (("connection_limit", "FOOF_CONNECTION_LIMIT"), ("channel_timeout", "FOOF_CHANNEL_TIMEOUT"),
-                      ("max_request_body_size", "FOOF_MAX_REQUEST_BODY_BYTES")):
+    for key, name in (
+        ("connection_limit", "FOOF_CONNECTION_LIMIT"),
+        ("channel_timeout", "FOOF_CHANNEL_TIMEOUT"),
+        ("max_request_body_size", "FOOF_MAX_REQUEST_BODY_BYTES"),
+    ):
         if options[key] < 1:
             raise ValueError(f"{name} must be at least 1, not {options[key]}")
     return options
@@ -294,8 +309,11 @@ class Dispatcher(ThreadedTaskDispatcher):
         self.answered = 0  # requests answered on the I/O thread (tests, diagnostics)
 
     def add_task(self, channel):
-        if (getattr(channel, "_reading", None) == threading.get_ident()
-                and len(channel.requests) == 1 and not channel.total_outbufs_len):
+        if (
+            getattr(channel, "_reading", None) == threading.get_ident()
+            and len(channel.requests) == 1
+            and not channel.total_outbufs_len
+        ):
             try:
                 if self._answer(channel):
                     return
@@ -324,14 +342,18 @@ class Dispatcher(ThreadedTaskDispatcher):
 def _guard_present():
     """What :class:`GuardedServer` and :class:`GuardedChannel` rely on in waitress (3.x)."""
     base = waitress.server.BaseWSGIServer
-    return all(hasattr(base, name) for name in (
-        "channel_class", "next_channel_cleanup", "in_connection_overflow", "maintenance"))
+    return all(
+        hasattr(base, name)
+        for name in ("channel_class", "next_channel_cleanup", "in_connection_overflow", "maintenance")
+    )
 
 
 def _hooks_present():
     """waitress's two hooks used here: the servers' channel class and the dispatcher shim."""
-    return (hasattr(waitress.server.BaseWSGIServer, "channel_class")
-            and "_dispatcher" in inspect.signature(waitress.server.create_server).parameters)
+    return (
+        hasattr(waitress.server.BaseWSGIServer, "channel_class")
+        and "_dispatcher" in inspect.signature(waitress.server.create_server).parameters
+    )
 
 
 INLINE_CHOICES = ("auto", "always", "off")
@@ -385,8 +407,7 @@ def create_server(app, host, port, threads, inline=None):
         for listener in _listeners(server):
             _guard(listener, GuardedChannel)
     else:
-        log.warning("this waitress lacks what the connection guard uses: at the connection limit "
-                    "new clients wait")
+        log.warning("this waitress lacks what the connection guard uses: at the connection limit new clients wait")
     server.foof_inline = False
     return server
 
@@ -395,8 +416,14 @@ def serve(app, host, port, threads):
     """Serve ``app`` with waitress until interrupted (``python wsgi.py``)."""
     server = create_server(app, host, port, threads)
     adj = server.adj
-    log.info("serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, "
-             "bodies up to %d bytes", host, port, threads,
-             "; hot reads answered on the I/O thread" if server.foof_inline else "",
-             adj.connection_limit, adj.channel_timeout, adj.max_request_body_size - 1)
+    log.info(
+        "serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, bodies up to %d bytes",
+        host,
+        port,
+        threads,
+        "; hot reads answered on the I/O thread" if server.foof_inline else "",
+        adj.connection_limit,
+        adj.channel_timeout,
+        adj.max_request_body_size - 1,
+    )
     server.run()

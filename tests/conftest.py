@@ -4,6 +4,7 @@ The database comes from ``FOOF_TEST_DATABASE_URL`` (MySQL/MariaDB in CI) or, whe
 unset, a temporary SQLite file per test. On MySQL the schema is created once per run and
 every table is truncated before each test, so auto-increment ids start at 1 like SQLite's.
 """
+
 import os
 import shutil
 from datetime import datetime, timedelta
@@ -12,9 +13,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from foof import PROJECT_ROOT, create_app
-from foof.schema import create_schema
 from foof.domain import accounts, tokens
 from foof.extensions import db
+from foof.schema import create_schema
 
 TEST_DB = os.environ.get("FOOF_TEST_DATABASE_URL", "")
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
@@ -158,8 +159,16 @@ def make_item(app):
     from foof.models import Item
 
     def make(uuid, **columns):
-        values = {"title": "未命名商品", "type": 1, "price": 1.23, "imgurl": "image/item/default.jpg",
-                  "depreciatione": 99, "note": "然而并没什么描述", "sold": 1, "to": 0}
+        values = {
+            "title": "未命名商品",
+            "type": 1,
+            "price": 1.23,
+            "imgurl": "image/item/default.jpg",
+            "depreciatione": 99,
+            "note": "然而并没什么描述",
+            "sold": 1,
+            "to": 0,
+        }
         values.update(columns)
         with app.app_context():
             item = Item(uuid=uuid, **values)
@@ -219,15 +228,26 @@ def start_server(config):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = dict(os.environ)
-    env.update({
-        "FOOF_HOST": "127.0.0.1", "FOOF_PORT": str(port), "FOOF_THREADS": "8",
-        "FOOF_INSTANCE_PATH": config["FOOF_INSTANCE_PATH"], "FOOF_DATABASE_URL": config["FOOF_DATABASE_URL"],
-        "FOOF_MEDIA_ROOT": config["FOOF_MEDIA_ROOT"], "FOOF_JWT_SECRET": config["FOOF_JWT_SECRET"],
-        "FOOF_SECRET_KEY": config["FOOF_SECRET_KEY"], "FOOF_LOG_LEVEL": "WARNING",
-        "FOOF_PASSWORD_HASH_METHOD": config["FOOF_PASSWORD_HASH_METHOD"],
-    })
-    proc = subprocess.Popen([sys.executable, os.path.join(PROJECT_ROOT, "wsgi.py")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.update(
+        {
+            "FOOF_HOST": "127.0.0.1",
+            "FOOF_PORT": str(port),
+            "FOOF_THREADS": "8",
+            "FOOF_INSTANCE_PATH": config["FOOF_INSTANCE_PATH"],
+            "FOOF_DATABASE_URL": config["FOOF_DATABASE_URL"],
+            "FOOF_MEDIA_ROOT": config["FOOF_MEDIA_ROOT"],
+            "FOOF_JWT_SECRET": config["FOOF_JWT_SECRET"],
+            "FOOF_SECRET_KEY": config["FOOF_SECRET_KEY"],
+            "FOOF_LOG_LEVEL": "WARNING",
+            "FOOF_PASSWORD_HASH_METHOD": config["FOOF_PASSWORD_HASH_METHOD"],
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(PROJECT_ROOT, "wsgi.py")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:

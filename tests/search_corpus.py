@@ -7,6 +7,7 @@ them (brand + model + condition, mixed Chinese/Latin, pickup details), and a ``s
 ``1`` on sale, ``-1`` a want post (``求购…``), and in :data:`HIDDEN` rows in every other state
 (sold, reserved, deleted, finished want posts) that the search must never return.
 """
+
 from collections import namedtuple
 
 Listing = namedtuple("Listing", "key type price title note sold")
@@ -24,7 +25,9 @@ ELECTRONICS = [
     # power banks, chargers, bands
     on_sale("mi_powerbank", 1, 35, "小米充电宝10000mAh 移动电源", "用了半年，电量显示正常，带原装线。东门自提"),
     on_sale("mi_powerbank3", 1, 59, "小米充电宝3代 20000毫安 快充", "九成新，支持18W快充，西区宿舍楼下面交"),
-    on_sale("anker_powerbank", 1, 69, "Anker安克充电宝 PowerCore 10000", "出国买的几乎没用过，送收纳袋，图书馆门口自提"),
+    on_sale(
+        "anker_powerbank", 1, 69, "Anker安克充电宝 PowerCore 10000", "出国买的几乎没用过，送收纳袋，图书馆门口自提"
+    ),
     on_sale("romoss_powerbank", 1, 30, "罗马仕充电宝 20000mAh 带数显", "外壳有点划痕不影响使用，南门自提"),
     on_sale("magsafe_powerbank", 1, 380, "苹果MagSafe磁吸充电宝", "原装正品，iPhone12以上可以吸，北门面交"),
     on_sale("apple_charger", 1, 45, "苹果20W充电器 原装", "换手机多出来的，没怎么用，送一根数据线。东门自提"),
@@ -37,7 +40,9 @@ ELECTRONICS = [
     on_sale("iphone13", 1, 3200, "iPhone13 128G 粉色 国行", "电池健康89%，无拆无修，带壳带膜，东门自提，可小刀"),
     on_sale("iphone13pro", 1, 4800, "苹果 iPhone 13 Pro 256G 远峰蓝", "自用一年半，成色很新，配件齐全，南门面交"),
     on_sale("iphone12mini", 1, 2100, "iPhone 12 mini 64G 白色", "小屏党福音，电池82%，屏幕有细划痕，图书馆自提"),
-    on_sale("iphone11", 1, 1500, "iPhone11 128G 黑色", "高中用到现在，功能都正常，换新机了出，送一个充电宝，宿舍楼下面交"),
+    on_sale(
+        "iphone11", 1, 1500, "iPhone11 128G 黑色", "高中用到现在，功能都正常，换新机了出，送一个充电宝，宿舍楼下面交"
+    ),
     on_sale("iphonexr", 1, 800, "iPhone XR 64G 红色 备用机", "换过电池，面容正常，适合当备用机，北门自提"),
     on_sale("iphonese2", 1, 1100, "iPhone SE 第二代 128G", "单手操作很舒服，边框有磕碰，东门自提"),
     on_sale("iphone14promax", 1, 6500, "iPhone14 Pro Max 256G 暗紫色", "国行在保，电池96%，送原装充电器，可以当面验机"),
@@ -47,9 +52,16 @@ ELECTRONICS = [
     on_sale("redmi_k50", 1, 1500, "Redmi K50 12+256", "打游戏不发烫，送钢化膜，东门自提"),
     on_sale("mi_12s", 1, 2300, "小米12S 8+256G", "徕卡影像，拍照很好看，二教门口面交"),
     # laptops and accessories
-    on_sale("lenovo_laptop", 1, 3200, "联想笔记本电脑 小新Pro13 i5 16G",
-            "大一买的，写论文打游戏都够用，电池续航5小时左右，附赠电脑包，东门自提"),
-    on_sale("lenovo_y9000p", 1, 6000, "联想拯救者Y9000P 游戏本", "16寸游戏笔记本，RTX3060玩3A流畅，带原装电源，宿舍面交"),
+    on_sale(
+        "lenovo_laptop",
+        1,
+        3200,
+        "联想笔记本电脑 小新Pro13 i5 16G",
+        "大一买的，写论文打游戏都够用，电池续航5小时左右，附赠电脑包，东门自提",
+    ),
+    on_sale(
+        "lenovo_y9000p", 1, 6000, "联想拯救者Y9000P 游戏本", "16寸游戏笔记本，RTX3060玩3A流畅，带原装电源，宿舍面交"
+    ),
     on_sale("dell_laptop", 1, 1800, "戴尔笔记本 灵越14", "办公轻薄，键盘有点油光，送一个鼠标，南门自提"),
     on_sale("hp_laptop", 1, 2200, "惠普笔记本电脑 战66", "系统已经重装，无暗病，西区面交"),
     on_sale("thinkpad_x1", 1, 3500, "ThinkPad X1 Carbon 2019", "14寸轻薄笔记本，i7 16G 512G，键盘手感好，北门自提"),

@@ -5,6 +5,7 @@ Alipay's (Alipay signs notices with its private key, we only ever hold its publi
 notices are signed here exactly as Alipay documents it, and both directions are cross-checked
 against the independent ``python-alipay-sdk`` (test-only dependency).
 """
+
 import base64
 import json
 from urllib.parse import parse_qsl, urlencode
@@ -24,13 +25,17 @@ TRADE_NO = "2023020922001400000000000001"
 
 
 def _pem_private(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _pem_public(key):
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +43,26 @@ def keys():
     """Two throw-away 2048-bit pairs: ours (signs orderStrings) and "Alipay's" (signs notices)."""
     ours = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     theirs = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return {"app_private": ours, "app_private_pem": _pem_private(ours), "app_public_pem": _pem_public(ours),
-            "alipay_private": theirs, "alipay_private_pem": _pem_private(theirs),
-            "alipay_public_pem": _pem_public(theirs)}
+    return {
+        "app_private": ours,
+        "app_private_pem": _pem_private(ours),
+        "app_public_pem": _pem_public(ours),
+        "alipay_private": theirs,
+        "alipay_private_pem": _pem_private(theirs),
+        "alipay_public_pem": _pem_public(theirs),
+    }
 
 
 @pytest.fixture
 def config(config, keys):
-    config.update({"FOOF_ALIPAY_APP_ID": APP_ID, "FOOF_ALIPAY_PRIVATE_KEY": keys["app_private_pem"],
-                   "FOOF_ALIPAY_PUBLIC_KEY": keys["alipay_public_pem"], "FOOF_ALIPAY_NOTIFY_URL": NOTIFY_URL})
+    config.update(
+        {
+            "FOOF_ALIPAY_APP_ID": APP_ID,
+            "FOOF_ALIPAY_PRIVATE_KEY": keys["app_private_pem"],
+            "FOOF_ALIPAY_PUBLIC_KEY": keys["alipay_public_pem"],
+            "FOOF_ALIPAY_NOTIFY_URL": NOTIFY_URL,
+        }
+    )
     return config
 
 
@@ -65,9 +81,17 @@ def trade(client, make_user, make_item, token_for):
     reply = client.post(f"/orders/{pid}?trans=0", headers=bearer(token_for(buyer)))
     assert reply.get_json()["state"] == 200
     orders = client.get("/orders/buy", headers=bearer(token_for(buyer))).get_json()["data"]
-    return SimpleNamespace(seller=seller, buyer=buyer, stranger=stranger, pid=pid, order=int(orders[0]["id"]),
-                           padded=orders[0]["id"], buyer_headers=bearer(token_for(buyer)),
-                           seller_headers=bearer(token_for(seller)), stranger_headers=bearer(token_for(stranger)))
+    return SimpleNamespace(
+        seller=seller,
+        buyer=buyer,
+        stranger=stranger,
+        pid=pid,
+        order=int(orders[0]["id"]),
+        padded=orders[0]["id"],
+        buyer_headers=bearer(token_for(buyer)),
+        seller_headers=bearer(token_for(seller)),
+        stranger_headers=bearer(token_for(stranger)),
+    )
 
 
 def order_row(app, order_id):
@@ -85,13 +109,27 @@ def alipay_sign(fields, private_key):
 
 def notice_for(trade, keys, **changes):
     fields = {
-        "gmt_create": "2023-02-09 00:35:01", "charset": "utf-8", "seller_email": "shop@example.com",
-        "subject": "小米充电宝", "buyer_id": "2088102177846880", "invoice_amount": "12.50",
-        "notify_id": "2023020900222003502000000000000001", "fund_bill_list": '[{"amount":"12.50","fundChannel":"ALIPAYACCOUNT"}]',
-        "notify_type": "trade_status_sync", "trade_status": "TRADE_SUCCESS", "receipt_amount": "12.50",
-        "app_id": APP_ID, "buyer_pay_amount": "12.50", "notify_time": "2023-02-09 00:35:02",
-        "point_amount": "0.00", "total_amount": "12.50", "seller_id": "2088102177649450",
-        "trade_no": TRADE_NO, "auth_app_id": APP_ID, "out_trade_no": trade.padded, "version": "1.0",
+        "gmt_create": "2023-02-09 00:35:01",
+        "charset": "utf-8",
+        "seller_email": "shop@example.com",
+        "subject": "小米充电宝",
+        "buyer_id": "2088102177846880",
+        "invoice_amount": "12.50",
+        "notify_id": "2023020900222003502000000000000001",
+        "fund_bill_list": '[{"amount":"12.50","fundChannel":"ALIPAYACCOUNT"}]',
+        "notify_type": "trade_status_sync",
+        "trade_status": "TRADE_SUCCESS",
+        "receipt_amount": "12.50",
+        "app_id": APP_ID,
+        "buyer_pay_amount": "12.50",
+        "notify_time": "2023-02-09 00:35:02",
+        "point_amount": "0.00",
+        "total_amount": "12.50",
+        "seller_id": "2088102177649450",
+        "trade_no": TRADE_NO,
+        "auth_app_id": APP_ID,
+        "out_trade_no": trade.padded,
+        "version": "1.0",
     }
     fields.update(changes)
     fields = {k: v for k, v in fields.items() if v is not None}
@@ -101,8 +139,7 @@ def notice_for(trade, keys, **changes):
 
 
 def post_notice(client, fields):
-    return client.post("/alipay/response", data=urlencode(fields),
-                       content_type="application/x-www-form-urlencoded")
+    return client.post("/alipay/response", data=urlencode(fields), content_type="application/x-www-form-urlencoded")
 
 
 def order_string_params(reply):
@@ -134,12 +171,15 @@ def test_unconfigured_answers_5002(app, client, trade, missing):
     assert reply.get_json() == {"state": 5002, "message": "支付未配置", "data": None}
 
 
-@pytest.mark.parametrize("setting,value", [
-    ("FOOF_ALIPAY_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"),
-    ("FOOF_ALIPAY_PRIVATE_KEY", "instance/missing.pem"),
-    ("FOOF_ALIPAY_PUBLIC_KEY", "bm90IGEga2V5"),  # base64, but not a key
-    ("FOOF_ALIPAY_PUBLIC_KEY", "alipay_public"),  # neither base64 nor a file
-])
+@pytest.mark.parametrize(
+    "setting,value",
+    [
+        ("FOOF_ALIPAY_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"),
+        ("FOOF_ALIPAY_PRIVATE_KEY", "instance/missing.pem"),
+        ("FOOF_ALIPAY_PUBLIC_KEY", "bm90IGEga2V5"),  # base64, but not a key
+        ("FOOF_ALIPAY_PUBLIC_KEY", "alipay_public"),  # neither base64 nor a file
+    ],
+)
 def test_unreadable_key_answers_5002(app, client, trade, caplog, setting, value):
     app.config[setting] = value
     reply = client.post("/alipay/info", json={"out_trade_no": trade.padded}, headers=trade.buyer_headers)
@@ -155,8 +195,12 @@ def test_amount_and_subject_come_from_the_database(client, trade, send, padded):
     kwargs = {"json": body} if send == "json" else {"data": body}
     params = order_string_params(client.post("/alipay/info", headers=trade.buyer_headers, **kwargs))
     biz = json.loads(params["biz_content"])
-    assert biz == {"out_trade_no": trade.padded, "total_amount": "12.50", "subject": "小米充电宝",
-                   "product_code": "QUICK_MSECURITY_PAY"}
+    assert biz == {
+        "out_trade_no": trade.padded,
+        "total_amount": "12.50",
+        "subject": "小米充电宝",
+        "product_code": "QUICK_MSECURITY_PAY",
+    }
 
 
 def test_order_string_is_signed_with_our_key(client, trade, keys):
@@ -166,15 +210,26 @@ def test_order_string_is_signed_with_our_key(client, trade, keys):
     assert raw.rsplit("&", 1)[1].startswith("sign=")
     # The fake clock stands at 14:29:05 UTC; Alipay reads timestamps as Beijing time.
     assert {k: v for k, v in params.items() if k not in ("sign", "biz_content")} == {
-        "app_id": APP_ID, "charset": "utf-8", "format": "JSON", "method": "alipay.trade.app.pay",
-        "notify_url": NOTIFY_URL, "sign_type": "RSA2", "timestamp": "2019-09-04 22:29:05", "version": "1.0"}
+        "app_id": APP_ID,
+        "charset": "utf-8",
+        "format": "JSON",
+        "method": "alipay.trade.app.pay",
+        "notify_url": NOTIFY_URL,
+        "sign_type": "RSA2",
+        "timestamp": "2019-09-04 22:29:05",
+        "version": "1.0",
+    }
     assert "timestamp=2019-09-04+22%3A29%3A05" in raw and "%E5%B0%8F%E7%B1%B3" in raw  # quote_plus, UTF-8
     content = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "sign")
     public = serialization.load_pem_public_key(keys["app_public_pem"].encode())
     public.verify(base64.b64decode(params["sign"]), content.encode(), padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(InvalidSignature):
-        public.verify(base64.b64decode(params["sign"]), content.replace("12.50", "0.01").encode(),
-                      padding.PKCS1v15(), hashes.SHA256())
+        public.verify(
+            base64.b64decode(params["sign"]),
+            content.replace("12.50", "0.01").encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
 
 
 def test_notify_url_defaults_to_the_public_url(app, client, trade):
@@ -200,8 +255,16 @@ def test_free_product_cannot_be_paid(client, make_user, make_item, token_for):
     assert reply.get_json()["state"] == 5002
 
 
-@pytest.mark.parametrize("body,state", [({}, 4005), ({"out_trade_no": ""}, 4005), ({"out_trade_no": [1]}, 4005),
-                                        ({"out_trade_no": "99"}, 4007), ({"out_trade_no": "abc"}, 4007)])
+@pytest.mark.parametrize(
+    "body,state",
+    [
+        ({}, 4005),
+        ({"out_trade_no": ""}, 4005),
+        ({"out_trade_no": [1]}, 4005),
+        ({"out_trade_no": "99"}, 4007),
+        ({"out_trade_no": "abc"}, 4007),
+    ],
+)
 def test_info_bad_order_ids(client, trade, body, state):
     reply = client.post("/alipay/info", json=body, headers=trade.buyer_headers)
     assert reply.get_json()["state"] == state
@@ -294,8 +357,10 @@ BAD_NOTICES = {
     "signature not base64": lambda t, k: {**notice_for(t, k), "sign": "%%%"},
     "signed with the wrong key": lambda t, k: _resigned_with_app_key(notice_for(t, k), k),
     "sign type RSA": lambda t, k: {**notice_for(t, k), "sign_type": "RSA"},
-    **{f"missing {name}": _signed_without(name)
-       for name in ("app_id", "out_trade_no", "total_amount", "trade_status", "trade_no")},
+    **{
+        f"missing {name}": _signed_without(name)
+        for name in ("app_id", "out_trade_no", "total_amount", "trade_status", "trade_no")
+    },
     "missing sign": lambda t, k: {key: v for key, v in notice_for(t, k).items() if key != "sign"},
 }
 
@@ -333,8 +398,11 @@ def test_notice_needs_a_form_body(client, trade, keys):
 @pytest.fixture
 def alipay_environment(monkeypatch, keys):
     """Payment settings in the environment, for ``live_server`` (request this fixture first)."""
-    for key, value in {"FOOF_ALIPAY_APP_ID": APP_ID, "FOOF_ALIPAY_PRIVATE_KEY": keys["app_private_pem"],
-                       "FOOF_ALIPAY_PUBLIC_KEY": keys["alipay_public_pem"]}.items():
+    for key, value in {
+        "FOOF_ALIPAY_APP_ID": APP_ID,
+        "FOOF_ALIPAY_PRIVATE_KEY": keys["app_private_pem"],
+        "FOOF_ALIPAY_PUBLIC_KEY": keys["alipay_public_pem"],
+    }.items():
         monkeypatch.setenv(key, value)
 
 
@@ -368,9 +436,13 @@ def test_key_formats(app, client, trade, keys, tmp_path, form):
     elif form == "escaped newlines":  # a PEM squeezed into one environment line
         private, public = private.replace("\n", "\\n"), public.replace("\n", "\\n")
     else:
-        private = keys["app_private"].private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption()).decode()
+        private = (
+            keys["app_private"]
+            .private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+            )
+            .decode()
+        )
     app.config.update(FOOF_ALIPAY_PRIVATE_KEY=private, FOOF_ALIPAY_PUBLIC_KEY=public)
     reply = client.post("/alipay/info", json={"out_trade_no": trade.padded}, headers=trade.buyer_headers)
     assert "sign" in order_string_params(reply)
@@ -386,8 +458,14 @@ def test_signing_content_rules():
 # -- cross-checks with python-alipay-sdk (test-only) ---------------------------------------------
 def _sdk(private_pem, public_pem):
     import alipay  # python-alipay-sdk, the dev extra: a missing install fails here, loudly
-    return alipay.AliPay(appid=APP_ID, app_notify_url=NOTIFY_URL, app_private_key_string=private_pem,
-                         alipay_public_key_string=public_pem, sign_type="RSA2")
+
+    return alipay.AliPay(
+        appid=APP_ID,
+        app_notify_url=NOTIFY_URL,
+        app_private_key_string=private_pem,
+        alipay_public_key_string=public_pem,
+        sign_type="RSA2",
+    )
 
 
 def test_order_string_matches_the_sdk(client, trade, keys):
@@ -397,20 +475,40 @@ def test_order_string_matches_the_sdk(client, trade, keys):
     sdk = _sdk(keys["app_private_pem"], keys["alipay_public_pem"])
     # The SDK serialises a dict biz_content with ASCII escapes; hand it our exact JSON text,
     # and the two fields its builder leaves out or takes from the wall clock.
-    theirs = sdk.client_api("alipay.trade.app.pay", params["biz_content"], notify_url=NOTIFY_URL,
-                            format="JSON", timestamp=params["timestamp"])
+    theirs = sdk.client_api(
+        "alipay.trade.app.pay",
+        params["biz_content"],
+        notify_url=NOTIFY_URL,
+        format="JSON",
+        timestamp=params["timestamp"],
+    )
     assert theirs == ours
     # The same request built from the parameters alone (dict biz_content, ASCII-only subject).
     with client.application.app_context():
         cfg = payments.settings()
-        biz = {"out_trade_no": "00000000000000000042", "total_amount": "9.00", "subject": "Lotto 233",
-               "product_code": "QUICK_MSECURITY_PAY"}
+        biz = {
+            "out_trade_no": "00000000000000000042",
+            "total_amount": "9.00",
+            "subject": "Lotto 233",
+            "product_code": "QUICK_MSECURITY_PAY",
+        }
         mine = payments.signed_string(
-            {"app_id": APP_ID, "method": "alipay.trade.app.pay", "format": "JSON", "charset": "utf-8",
-             "sign_type": "RSA2", "timestamp": "2023-02-09 00:34:40", "version": "1.0",
-             "notify_url": NOTIFY_URL, "biz_content": json.dumps(biz, separators=(",", ":"))}, cfg.private_key)
-    theirs = sdk.client_api("alipay.trade.app.pay", dict(biz), notify_url=NOTIFY_URL, format="JSON",
-                            timestamp="2023-02-09 00:34:40")
+            {
+                "app_id": APP_ID,
+                "method": "alipay.trade.app.pay",
+                "format": "JSON",
+                "charset": "utf-8",
+                "sign_type": "RSA2",
+                "timestamp": "2023-02-09 00:34:40",
+                "version": "1.0",
+                "notify_url": NOTIFY_URL,
+                "biz_content": json.dumps(biz, separators=(",", ":")),
+            },
+            cfg.private_key,
+        )
+    theirs = sdk.client_api(
+        "alipay.trade.app.pay", dict(biz), notify_url=NOTIFY_URL, format="JSON", timestamp="2023-02-09 00:34:40"
+    )
     assert mine == theirs
 
 

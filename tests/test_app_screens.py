@@ -9,6 +9,7 @@ recommendations, search, published, finished) may only name ids that answer a ro
 not an item deleted through ``/item/delete`` (4 / -4), not a row that vanished from the
 table, and the old server's state 3 exactly as ``GET /item`` judges it. The app sends JSON.
 """
+
 import pytest
 from sqlalchemy import text
 
@@ -150,8 +151,9 @@ def gone(app, client, people, make_item):
     vanish(app, ids["vanished_mine"])
     with app.app_context():  # the old server's 3: deleted (nobody named) or reserved for me
         db.session.execute(text("UPDATE items SET sold = 3, `to` = 0 WHERE itemid = :i"), {"i": ids["old3"]})
-        db.session.execute(text("UPDATE items SET sold = 3, `to` = :me WHERE itemid = :i"),
-                           {"i": ids["old3_mine"], "me": me})
+        db.session.execute(
+            text("UPDATE items SET sold = 3, `to` = :me WHERE itemid = :i"), {"i": ids["old3_mine"], "me": me}
+        )
         db.session.commit()
     app.extensions["foof.search"].flush(10)
     assert not answers_a_row(client, ids["deleted"]) and not answers_a_row(client, ids["vanished"])
@@ -186,8 +188,9 @@ def test_favourites_leave_out_deleted_and_vanished_items(client, people, gone):
 def test_the_favourite_rows_themselves_are_kept(app, client, people, gone):
     """The favourite row itself is kept (a read never writes): only the list leaves it out."""
     with app.app_context():
-        rows = db.session.execute(text("SELECT COUNT(*) FROM favourites WHERE uuid = :u"),
-                                  {"u": people["me"][0]}).scalar()
+        rows = db.session.execute(
+            text("SELECT COUNT(*) FROM favourites WHERE uuid = :u"), {"u": people["me"][0]}
+        ).scalar()
     assert rows == 7
 
 

@@ -6,6 +6,7 @@ The app posts JSON bodies with JSON types: ``depreciatione`` may be ``"9.5"`` or
 so that exactly the app's JSON (``1e21``, ``13800000009``, ``1.38e10``) reaches the server.
 Every refusal is checked to leave the tables unchanged.
 """
+
 import json
 
 import pytest
@@ -26,8 +27,7 @@ PHONE = 13800000009
 
 def send(client, path, raw, ip="10.0.0.1"):
     """POST the JSON text ``raw`` byte for byte (the app's own number spellings kept)."""
-    return client.post(path, data=raw.encode(), content_type="application/json",
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(path, data=raw.encode(), content_type="application/json", environ_base={"REMOTE_ADDR": ip})
 
 
 def body(**fields):
@@ -36,8 +36,14 @@ def body(**fields):
 
 def item_json(token, **fields):
     """An /item/add body as raw JSON; values given as strings are spliced in verbatim."""
-    values = {"title": '"九成新小米充电宝"', "type": "1", "price": "39.9", "depreciatione": "90",
-              "note": '"东门自提"', "sold": "1"}
+    values = {
+        "title": '"九成新小米充电宝"',
+        "type": "1",
+        "price": "39.9",
+        "depreciatione": "90",
+        "note": '"东门自提"',
+        "sold": "1",
+    }
     values.update(fields)
     return "{" + f'"token":"{token}",' + ",".join(f'"{k}":{v}' for k, v in values.items()) + "}"
 
@@ -68,9 +74,11 @@ def flask_only(app):
 
 
 def stored_item(itemid, price, depreciatione, title="九成新小米充电宝"):
-    return (f'{{"itemid":{itemid},"uuid":1,"title":"{title}","type":1,"price":{price},'
-            f'"imgurl":"image/item/default.jpg","depreciatione":{depreciatione},"note":"东门自提",'
-            f'"sold":1,"to":0,"status":"success"}}')
+    return (
+        f'{{"itemid":{itemid},"uuid":1,"title":"{title}","type":1,"price":{price},'
+        f'"imgurl":"image/item/default.jpg","depreciatione":{depreciatione},"note":"东门自提",'
+        f'"sold":1,"to":0,"status":"success"}}'
+    )
 
 
 # ------------------------------------------------------------ item 3: 新旧程度 "9.5"
@@ -81,7 +89,8 @@ def test_depreciation_string_fraction_is_accepted_echoed_as_sent_stored_rounded(
     reply = send(client, "/item/add", item_json(token, depreciatione='"9.5"'))
     assert reply.get_data().decode() == (
         '{"status":"success","data":{"itemid":1,"title":"九成新小米充电宝","type":1,"price":39.9,'
-        '"depreciatione":"9.5","note":"东门自提","sold":1,"uuid":1,"imgurl":"image/item/default.jpg","to":0}}')
+        '"depreciatione":"9.5","note":"东门自提","sold":1,"uuid":1,"imgurl":"image/item/default.jpg","to":0}}'
+    )
     assert get_item(client, 1) == stored_item(1, "39.9", 10)
 
 
@@ -94,8 +103,18 @@ def test_depreciation_number_fraction_is_accepted_echoed_as_sent_stored_rounded(
 
 def test_depreciation_fraction_from_a_form(client, user, item_row):
     _, token = user
-    reply = client.post("/item/add", data={"token": token, "title": "台灯", "type": "5", "price": "12.5",
-                                           "depreciatione": "9.5", "note": "", "sold": "1"})
+    reply = client.post(
+        "/item/add",
+        data={
+            "token": token,
+            "title": "台灯",
+            "type": "5",
+            "price": "12.5",
+            "depreciatione": "9.5",
+            "note": "",
+            "sold": "1",
+        },
+    )
     assert '"depreciatione":"9.5",' in reply.get_data().decode()
     assert item_row(added(reply))["depreciatione"] == 10
 
@@ -103,9 +122,25 @@ def test_depreciation_fraction_from_a_form(client, user, item_row):
 #: Half away from zero (Math.round for these non-negative values), applied to the value as
 #: a double: the spelling a JSON parser reads is the number that is rounded.
 ROUNDED = [
-    ("0", 0), ("0.4", 0), ("0.5", 1), ("1.5", 2), ("2.5", 3), ("10.5", 11), ("9.49", 9),
-    ("99.5", 100), ("100", 100), ("100.0", 100), ("0.49999999999999994", 0), ("1e1", 10),
-    ("-0", 0), ("-0.0", 0), ('"2.5"', 3), ('"0.5"', 1), ('" 9.5 "', 10), ('"100"', 100), ('"1e2"', 100),
+    ("0", 0),
+    ("0.4", 0),
+    ("0.5", 1),
+    ("1.5", 2),
+    ("2.5", 3),
+    ("10.5", 11),
+    ("9.49", 9),
+    ("99.5", 100),
+    ("100", 100),
+    ("100.0", 100),
+    ("0.49999999999999994", 0),
+    ("1e1", 10),
+    ("-0", 0),
+    ("-0.0", 0),
+    ('"2.5"', 3),
+    ('"0.5"', 1),
+    ('" 9.5 "', 10),
+    ('"100"', 100),
+    ('"1e2"', 100),
 ]
 
 
@@ -117,8 +152,27 @@ def test_depreciation_rounding_rule(client, user, item_row, sent, stored):
     assert f'"depreciatione":{stored},' in get_item(client, itemid)
 
 
-REFUSED_DEPRECIATION = ["1" + "0" * 400, "1e400", "100.5", "100.0000001", "101", "-0.5", "-1", "1e308", '"NaN"', '"Infinity"',
-                        '"9.5%"', '""', '"九成新"', "true", "null", "[9.5]", '{"v":1}', '"0x10"', '"1_0"']
+REFUSED_DEPRECIATION = [
+    "1" + "0" * 400,
+    "1e400",
+    "100.5",
+    "100.0000001",
+    "101",
+    "-0.5",
+    "-1",
+    "1e308",
+    '"NaN"',
+    '"Infinity"',
+    '"9.5%"',
+    '""',
+    '"九成新"',
+    "true",
+    "null",
+    "[9.5]",
+    '{"v":1}',
+    '"0x10"',
+    '"1_0"',
+]
 
 
 @pytest.mark.parametrize("sent", REFUSED_DEPRECIATION)
@@ -132,9 +186,15 @@ def test_depreciation_out_of_range_is_refused_and_nothing_written(app, client, u
 def test_modify_depreciation_fraction(client, user, make_item, item_row):
     uuid, token = user
     itemid = make_item(uuid, depreciatione=90)
-    assert send(client, "/item/modify", f'{{"token":"{token}","itemid":{itemid},"depreciatione":9.5}}').get_data() == SUCCESS
+    assert (
+        send(client, "/item/modify", f'{{"token":"{token}","itemid":{itemid},"depreciatione":9.5}}').get_data()
+        == SUCCESS
+    )
     assert item_row(itemid)["depreciatione"] == 10
-    assert send(client, "/item/modify", f'{{"token":"{token}","itemid":{itemid},"depreciatione":"2.5"}}').get_data() == SUCCESS
+    assert (
+        send(client, "/item/modify", f'{{"token":"{token}","itemid":{itemid},"depreciatione":"2.5"}}').get_data()
+        == SUCCESS
+    )
     assert item_row(itemid)["depreciatione"] == 3
 
 
@@ -161,10 +221,18 @@ def test_type_and_sold_are_still_integers(app, client, user):
 
 #: (sent JSON, echo as JavaScript prints the parsed number, read back from the column)
 PRICES = [
-    ("1e21", "1e+21"), ("1e+21", "1e+21"), ("10000000001", "10000000001"), ("1e10", "10000000000"),
-    ("123456789012.34", "123456789012.34"), ("1e20", "100000000000000000000"),
-    ("1.7976931348623157e308", "1.7976931348623157e+308"), ("1e308", "1e+308"),
-    ("0.0000001", "1e-7"), ("5e-324", "5e-324"), ("0", "0"), ("987.0", "987"),
+    ("1e21", "1e+21"),
+    ("1e+21", "1e+21"),
+    ("10000000001", "10000000001"),
+    ("1e10", "10000000000"),
+    ("123456789012.34", "123456789012.34"),
+    ("1e20", "100000000000000000000"),
+    ("1.7976931348623157e308", "1.7976931348623157e+308"),
+    ("1e308", "1e+308"),
+    ("0.0000001", "1e-7"),
+    ("5e-324", "5e-324"),
+    ("0", "0"),
+    ("987.0", "987"),
 ]
 
 
@@ -182,8 +250,18 @@ def test_price_any_finite_number_from_zero_up(app, client, user, item_row, sent,
 
 def test_price_as_text_from_a_form_is_echoed_as_text(client, user):
     _, token = user
-    reply = client.post("/item/add", data={"token": token, "title": "九成新小米充电宝", "type": "1",
-                                           "price": "1e21", "depreciatione": "90", "note": "东门自提", "sold": "1"})
+    reply = client.post(
+        "/item/add",
+        data={
+            "token": token,
+            "title": "九成新小米充电宝",
+            "type": "1",
+            "price": "1e21",
+            "depreciatione": "90",
+            "note": "东门自提",
+            "sold": "1",
+        },
+    )
     assert '"price":"1e21",' in reply.get_data().decode()
     assert get_item(client, added(reply)) == stored_item(1, "1e+21", 90)
 
@@ -195,8 +273,26 @@ def test_negative_zero_price_is_stored_as_zero(client, user, item_row):
     assert get_item(client, itemid) == stored_item(itemid, "0", 90)
 
 
-@pytest.mark.parametrize("sent", ["1e400", "1" + "0" * 400, "-1e21", "-1", "-5e-324", '"1' + "0" * 400 + '"', '"1e400"', '"Infinity"', '"NaN"',
-                                  '"-1e21"', '"1e21x"', "true", "null", "[1e21]", '""'])
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "1e400",
+        "1" + "0" * 400,
+        "-1e21",
+        "-1",
+        "-5e-324",
+        '"1' + "0" * 400 + '"',
+        '"1e400"',
+        '"Infinity"',
+        '"NaN"',
+        '"-1e21"',
+        '"1e21x"',
+        "true",
+        "null",
+        "[1e21]",
+        '""',
+    ],
+)
 def test_price_refusals(app, client, user, sent):
     _, token = user
     before = table_snapshot(app)
@@ -230,21 +326,33 @@ class Rest:
 
     def __init__(self, app, name="xiaocaomei", password="abcdefg"):
         self.client = app.test_client()
-        assert self("POST", "/users", {"username": name, "password": password, "resetQuestion": "3",
-                                       "resetAnswer": "happy"})["state"] == 200
+        assert (
+            self(
+                "POST", "/users", {"username": name, "password": password, "resetQuestion": "3", "resetAnswer": "happy"}
+            )["state"]
+            == 200
+        )
         assert self("POST", "/users/sessions", {"username": name, "password": password})["state"] == 200
 
     def __call__(self, method, path, payload=None, raw=None):
         if payload is not None:
             raw = json.dumps(payload, ensure_ascii=False)
-        reply = self.client.open(path, method=method, data=None if raw is None else raw.encode(),
-                                 content_type="application/json")
+        reply = self.client.open(
+            path, method=method, data=None if raw is None else raw.encode(), content_type="application/json"
+        )
         assert reply.status_code == 200 and reply.headers["Content-Type"] == "application/json; charset=utf-8"
         return json.loads(reply.get_data())  # valid JSON whatever the price
 
 
-@pytest.mark.parametrize("sent, value", [("1e21", 1e21), ('"1e21"', 1e21), ("1.7976931348623157e308", 1.7976931348623157e308),
-                                         ("10000000001", 10000000001.0)])
+@pytest.mark.parametrize(
+    "sent, value",
+    [
+        ("1e21", 1e21),
+        ('"1e21"', 1e21),
+        ("1.7976931348623157e308", 1.7976931348623157e308),
+        ("10000000001", 10000000001.0),
+    ],
+)
 def test_rest_products_take_and_render_huge_prices(app, client, sent, value):
     seller = Rest(app)
     raw = '{"name":"台灯","category":"00001","description":"九成新","location":"1","price":' + sent + ',"tags":"台灯"}'
@@ -311,7 +419,10 @@ def test_register_login_and_reset_with_a_number(app, client, outbox, clock):
     send(client, "/user/requirecode", f'{{"phonenumber":{PHONE}}}')
     code = last_code(outbox, str(PHONE))
     new = "e9dce2b4c4e10464916063bad753a8170d3e5a8c"
-    assert send(client, "/user/reset", f'{{"phonenumber":{PHONE},"verifycode":"{code}","password":"{new}"}}').get_data() == SUCCESS
+    assert (
+        send(client, "/user/reset", f'{{"phonenumber":{PHONE},"verifycode":"{code}","password":"{new}"}}').get_data()
+        == SUCCESS
+    )
     assert send(client, "/user/login", f'{{"phonenumber":{PHONE},"password":"{new}"}}').json["status"] == "success"
 
 
@@ -320,7 +431,10 @@ def test_reset_with_a_number(app, client, outbox, make_user):
     send(client, "/user/requirecode", f'{{"phonenumber":{PHONE}}}')
     code = last_code(outbox, str(PHONE))
     new = "e9dce2b4c4e10464916063bad753a8170d3e5a8c"
-    assert send(client, "/user/reset", f'{{"phonenumber":{PHONE},"verifycode":"{code}","password":"{new}"}}').get_data() == SUCCESS
+    assert (
+        send(client, "/user/reset", f'{{"phonenumber":{PHONE},"verifycode":"{code}","password":"{new}"}}').get_data()
+        == SUCCESS
+    )
     assert send(client, "/user/login", f'{{"phonenumber":{PHONE},"password":"{new}"}}').json["status"] == "success"
 
 
@@ -333,8 +447,18 @@ def test_register_with_a_number_taken_as_text(client, outbox, make_user):
 
 
 #: Not phone numbers: a float (even an integral one), a negative, a bool, too many digits.
-NOT_PHONES = ["1.38e10", "13800000009.0", "-13800000009", "true", "false", "null", "[13800000009]",
-              "123456789012345678901", "1e308", "1" * 4000]
+NOT_PHONES = [
+    "1.38e10",
+    "13800000009.0",
+    "-13800000009",
+    "true",
+    "false",
+    "null",
+    "[13800000009]",
+    "123456789012345678901",
+    "1e308",
+    "1" * 4000,
+]
 
 
 @pytest.mark.parametrize("phone", NOT_PHONES)
@@ -412,8 +536,10 @@ def test_number_code_with_leading_zero_matches(app, client, outbox, fixed_code):
     assert codes(app) == [("13800000009", "used")]
 
 
-@pytest.mark.parametrize("value, sent", [(7, "7"), (0, "0"), (0, "0.0"), (70, "70"), (851, "851.0"),
-                                         (1234, "1234"), (9999, "9999"), (1234, "1.234e3")])
+@pytest.mark.parametrize(
+    "value, sent",
+    [(7, "7"), (0, "0"), (0, "0.0"), (70, "70"), (851, "851.0"), (1234, "1234"), (9999, "9999"), (1234, "1.234e3")],
+)
 def test_number_codes_mean_the_four_digit_code_of_that_value(app, client, outbox, fixed_code, value, sent):
     fixed_code(value)
     ask_code(client, outbox)
@@ -421,7 +547,9 @@ def test_number_codes_mean_the_four_digit_code_of_that_value(app, client, outbox
     assert users(app) == ["13800000009"]
 
 
-@pytest.mark.parametrize("sent", ['"851"', '" 0851"', "8510", "10851", "-851", "851.5", "true", "null", "[851]", '"0851.0"'])
+@pytest.mark.parametrize(
+    "sent", ['"851"', '" 0851"', "8510", "10851", "-851", "851.5", "true", "null", "[851]", '"0851.0"']
+)
 def test_other_spellings_do_not_match_and_spend_a_try(app, client, outbox, fixed_code, sent):
     fixed_code(851)
     ask_code(client, outbox)

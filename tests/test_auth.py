@@ -1,4 +1,5 @@
 """Tokens (docs/legacy-wire.md §3): every token route refuses bad tokens with 403 ``Forbidden``."""
+
 import base64
 import json
 import time
@@ -12,20 +13,33 @@ from foof.models import User
 from tests.conftest import JWT_SECRET
 
 #: Legacy POST routes that need no token; every other legacy POST route must refuse a bad one.
-PUBLIC_POST = {"/user/published", "/user/login", "/user/register", "/user/reset",
-               "/user/requirecode", "/item/search",
-               # the mail link's confirm button: authorised by the mail token in its path
-               "/user/mail/verify/<path:token>"}
+PUBLIC_POST = {
+    "/user/published",
+    "/user/login",
+    "/user/register",
+    "/user/reset",
+    "/user/requirecode",
+    "/item/search",
+    # the mail link's confirm button: authorised by the mail token in its path
+    "/user/mail/verify/<path:token>",
+}
 LEGACY_PREFIXES = ("/user/", "/item/", "/fav/")
 
 
 def _token_routes():
     from foof import create_app
 
-    app = create_app({"FOOF_INSTANCE_PATH": "/tmp/foof-route-listing", "FOOF_DATABASE_URL": "sqlite://",
-                      "FOOF_JWT_SECRET": JWT_SECRET, "FOOF_SECRET_KEY": "x"})
+    app = create_app(
+        {
+            "FOOF_INSTANCE_PATH": "/tmp/foof-route-listing",
+            "FOOF_DATABASE_URL": "sqlite://",
+            "FOOF_JWT_SECRET": JWT_SECRET,
+            "FOOF_SECRET_KEY": "x",
+        }
+    )
     routes = sorted(
-        rule.rule for rule in app.url_map.iter_rules()
+        rule.rule
+        for rule in app.url_map.iter_rules()
         if "POST" in rule.methods and rule.rule.startswith(LEGACY_PREFIXES) and rule.rule not in PUBLIC_POST
     )
     return routes
@@ -48,13 +62,17 @@ def _bad_tokens(app, uuid):
     now = int(time.time())
     none_alg = (
         base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
-        + "." + base64.urlsafe_b64encode(json.dumps({"uuid": uuid}).encode()).rstrip(b"=").decode() + "."
+        + "."
+        + base64.urlsafe_b64encode(json.dumps({"uuid": uuid}).encode()).rstrip(b"=").decode()
+        + "."
     )
     return {
         "missing": None,
         "empty": "",
         "garbage": "not-a-token",
-        "wrong-secret": _sign({"uuid": uuid, "generate": now * 1000, "iat": now}, "another-secret-of-at-least-32-bytes!!"),
+        "wrong-secret": _sign(
+            {"uuid": uuid, "generate": now * 1000, "iat": now}, "another-secret-of-at-least-32-bytes!!"
+        ),
         "expired": _sign({"uuid": uuid, "generate": (now - 100) * 1000, "iat": now - 100, "exp": now - 10}),
         "mail-only": _sign({"uuid": uuid, "generate": now * 1000, "iat": now, "useage": "mail", "exp": now + 1800}),
         "alg-none": none_alg,
@@ -63,8 +81,18 @@ def _bad_tokens(app, uuid):
     }
 
 
-BAD_KINDS = ["missing", "empty", "garbage", "wrong-secret", "expired", "mail-only",
-             "alg-none", "uuid-as-string", "no-uuid", "deleted-user"]
+BAD_KINDS = [
+    "missing",
+    "empty",
+    "garbage",
+    "wrong-secret",
+    "expired",
+    "mail-only",
+    "alg-none",
+    "uuid-as-string",
+    "no-uuid",
+    "deleted-user",
+]
 
 
 @pytest.mark.parametrize("route", TOKEN_ROUTES)

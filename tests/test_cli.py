@@ -11,6 +11,7 @@ Those tests build their app with ``create_app`` themselves instead of using the 
 fixture, because that fixture creates the FOOF schema (and with it the new indexes) before
 the test starts, which is exactly what ``init-db`` must be shown to do.
 """
+
 import hashlib
 import os
 import secrets
@@ -36,20 +37,40 @@ def sha1(text_):
 
 SEED_SCHEMA = {
     "users": [
-        ("uuid", "pk"), ("password", "varchar"), ("username", "varchar"),
-        ("phonenumber", "varchar"), ("idcard", "varchar"), ("studentid", "int"),
-        ("address", "varchar"), ("avatarurl", "varchar"), ("verified", "int"),
-        ("score", "int"), ("info", "varchar"),
+        ("uuid", "pk"),
+        ("password", "varchar"),
+        ("username", "varchar"),
+        ("phonenumber", "varchar"),
+        ("idcard", "varchar"),
+        ("studentid", "int"),
+        ("address", "varchar"),
+        ("avatarurl", "varchar"),
+        ("verified", "int"),
+        ("score", "int"),
+        ("info", "varchar"),
     ],
     "items": [
-        ("itemid", "pk"), ("uuid", "int"), ("title", "varchar"), ("type", "int"),
-        ("price", "double"), ("imgurl", "varchar"), ("depreciatione", "int"),
-        ("note", "varchar"), ("sold", "int"), ("to", "int null"),
+        ("itemid", "pk"),
+        ("uuid", "int"),
+        ("title", "varchar"),
+        ("type", "int"),
+        ("price", "double"),
+        ("imgurl", "varchar"),
+        ("depreciatione", "int"),
+        ("note", "varchar"),
+        ("sold", "int"),
+        ("to", "int null"),
     ],
     "favourites": [("id", "pk"), ("itemid", "int"), ("uuid", "int")],
     "chats": [
-        ("id", "pk"), ("from", "int"), ("to", "int"), ("type", "varchar"), ("data", "varchar"),
-        ("fetched", "bool"), ("createdAt", "datetime"), ("updatedAt", "datetime"),
+        ("id", "pk"),
+        ("from", "int"),
+        ("to", "int"),
+        ("type", "varchar"),
+        ("data", "varchar"),
+        ("fetched", "bool"),
+        ("createdAt", "datetime"),
+        ("updatedAt", "datetime"),
     ],
 }
 
@@ -76,12 +97,10 @@ SQLITE_TYPES = {
 
 OLD_ROWS = {
     "users": "INSERT INTO `users` VALUES (1, '{pw}', '旧用户', '13800000000', '2130001', "
-             "213170001, '九龙湖', 'image/avatar/default.jpg', 1, 12, '老用户')",
-    "items": "INSERT INTO `items` VALUES (1, 1, '旧台灯', 5, 12.5, 'image/item/default.jpg', 9, "
-             "'八成新', 1, NULL)",
+    "213170001, '九龙湖', 'image/avatar/default.jpg', 1, 12, '老用户')",
+    "items": "INSERT INTO `items` VALUES (1, 1, '旧台灯', 5, 12.5, 'image/item/default.jpg', 9, '八成新', 1, NULL)",
     "favourites": "INSERT INTO `favourites` VALUES (1, 1, 1)",
-    "chats": "INSERT INTO `chats` VALUES (1, 1, 1, '1', '你好', 0, '2019-09-04 14:29:05', "
-             "'2019-09-04 14:29:05')",
+    "chats": "INSERT INTO `chats` VALUES (1, 1, 1, '1', '你好', 0, '2019-09-04 14:29:05', '2019-09-04 14:29:05')",
 }
 OLD_PASSWORD = sha1("1111")  # the old server stored what the client sent, in clear
 
@@ -114,6 +133,7 @@ def seed_schema(**changes):
 
 # --------------------------------------------------------------------------------------------
 # Fixtures: a scratch database and an app bound to it (no schema created for it).
+
 
 @pytest.fixture
 def scratch_url(tmp_path):
@@ -199,14 +219,16 @@ def snapshot(engine):
             if table not in inspector.get_table_names():
                 continue
             columns = [
-                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
-                for c in inspector.get_columns(table)
+                (c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in inspector.get_columns(table)
             ]
             key = SEED_SCHEMA[table][0][0]
             rows = [tuple(r) for r in conn.execute(text(f"SELECT * FROM `{table}` ORDER BY `{key}`"))]
-            out[table] = {"columns": columns, "options": inspector.get_table_options(table),
-                          "pk": inspector.get_pk_constraint(table)["constrained_columns"],
-                          "rows": rows}
+            out[table] = {
+                "columns": columns,
+                "options": inspector.get_table_options(table),
+                "pk": inspector.get_pk_constraint(table)["constrained_columns"],
+                "rows": rows,
+            }
     return out
 
 
@@ -242,6 +264,7 @@ def lines(result, prefix):
 # --------------------------------------------------------------------------------------------
 # Running the commands
 
+
 def test_commands_run_from_the_test_cli_runner(runner):
     """``app.test_cli_runner()`` is Flask's documented way to run an app's commands (and what
     ``@app.cli.command`` / ``@with_appcontext`` commands support); a command must not need the
@@ -253,6 +276,7 @@ def test_commands_run_from_the_test_cli_runner(runner):
 
 # --------------------------------------------------------------------------------------------
 # init-db
+
 
 def test_init_db_on_empty_database_creates_everything_and_is_idempotent(scratch_cli, raw):
     first = scratch_cli("init-db")
@@ -342,6 +366,7 @@ def test_old_database_serves_old_rows_after_init_db(scratch_app, scratch_cli, ol
 # --------------------------------------------------------------------------------------------
 # check-db
 
+
 def test_check_db_fresh_schema_is_compatible(cli):
     result = cli("check-db")
     assert result.exit_code == 0, result.output
@@ -370,8 +395,7 @@ def test_check_db_old_schema_is_compatible_with_notes(scratch_cli, old_database)
     assert any("chats" in line and "type" in line for line in notes), result.output
     # every index the old server lacked is named as missing
     for table, columns, _ in NEW_INDEXES:
-        index = next(ix for ix in db.metadata.tables[table].indexes
-                     if tuple(c.name for c in ix.columns) == columns)
+        index = next(ix for ix in db.metadata.tables[table].indexes if tuple(c.name for c in ix.columns) == columns)
         assert any(index.name in line and "missing" in line for line in notes), (index.name, result.output)
 
 
@@ -429,6 +453,7 @@ def test_check_db_empty_database_names_every_table(scratch_cli):
 # --------------------------------------------------------------------------------------------
 # create-user
 
+
 def login(client, phonenumber, password):
     return client.post("/user/login", data={"phonenumber": phonenumber, "password": password}).get_json()
 
@@ -436,8 +461,9 @@ def login(client, phonenumber, password):
 def user_rows(app, phonenumber):
     with app.app_context():
         with db.engine.connect() as conn:
-            return list(conn.execute(text("SELECT uuid, password FROM users WHERE phonenumber = :p"),
-                                     {"p": phonenumber}))
+            return list(
+                conn.execute(text("SELECT uuid, password FROM users WHERE phonenumber = :p"), {"p": phonenumber})
+            )
 
 
 def test_create_user_stores_sha1_of_typed_password(app, cli, client):

@@ -1,6 +1,7 @@
 """Issue #11 item 2: idle and slow connections cannot lock other clients out (foof/serving.py).
 A real server process with FOOF_CONNECTION_LIMIT=100; more slow connections than that, and a
 normal request is still answered within a second, in both serving modes."""
+
 import http.client
 import socket
 import time
@@ -69,8 +70,10 @@ def test_120_slow_header_connections_do_not_lock_a_normal_request_out(server):
 
 def test_105_slow_body_connections_do_not_lock_a_normal_request_out(server):
     _, address = server
-    head = (b"POST /user/modify HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 100000\r\n\r\ninfo=")
+    head = (
+        b"POST /user/modify HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 100000\r\n\r\ninfo="
+    )
     socks = open_slow(address, 105, head)
     try:
         time.sleep(0.5)
@@ -160,8 +163,12 @@ def test_waitress_never_cuts_below_the_photo_upload_limit(app):
 
 
 def test_the_limits_reach_waitress_in_both_modes(app):
-    app.config.update(FOOF_CONNECTION_LIMIT=321, FOOF_CHANNEL_TIMEOUT=17, FOOF_MAX_REQUEST_BODY_BYTES=12345,
-                      FOOF_MAX_PHOTO_UPLOAD_BYTES=1000)
+    app.config.update(
+        FOOF_CONNECTION_LIMIT=321,
+        FOOF_CHANNEL_TIMEOUT=17,
+        FOOF_MAX_REQUEST_BODY_BYTES=12345,
+        FOOF_MAX_PHOTO_UPLOAD_BYTES=1000,
+    )
     for inline in (True, False):
         server = serving.create_server(app, "127.0.0.1", 0, threads=1, inline=inline)
         try:

@@ -1,5 +1,6 @@
 """Crash safety (issue 6): SIGKILL the service mid-write; every acknowledged write survives,
 and ``reindex`` brings search back in line with the database."""
+
 import http.client
 import json
 import os
@@ -21,13 +22,26 @@ def _writer(url, token, other, tag, acked, stop):
         n += 1
         title = f"考研资料{tag}号{n}"
         try:
-            status, body = http_post(url + "/item/add", {
-                "token": token, "title": title, "type": "6", "price": "5", "depreciatione": "9",
-                "note": "图书馆自提", "sold": "1"}, timeout=5)
+            status, body = http_post(
+                url + "/item/add",
+                {
+                    "token": token,
+                    "title": title,
+                    "type": "6",
+                    "price": "5",
+                    "depreciatione": "9",
+                    "note": "图书馆自提",
+                    "sold": "1",
+                },
+                timeout=5,
+            )
             if status == 200 and b'"status":"success"' in body:
                 acked.append(("item", json.loads(body)["data"]["itemid"], title))
-            status, body = http_post(url + "/user/chat/push", {
-                "token": token, "to": str(other), "type": "1", "data": f"{tag}-{n}"}, timeout=5)
+            status, body = http_post(
+                url + "/user/chat/push",
+                {"token": token, "to": str(other), "type": "1", "data": f"{tag}-{n}"},
+                timeout=5,
+            )
             if status == 200 and body == b'{"status":"success"}':
                 acked.append(("chat", None, f"{tag}-{n}"))
         except (urllib.error.URLError, http.client.HTTPException, OSError):

@@ -6,6 +6,7 @@ A product is an item with ``sold > 0`` (``name``↔``title``, ``description``↔
 in on the legacy face once it has a real phone number (password = SHA-1 hex of the secondhand
 password, as the legacy clients send it), and never with its placeholder.
 """
+
 import hashlib
 import http.cookiejar
 import io
@@ -34,6 +35,7 @@ def pad(n, width=20):
 
 
 # --- the two faces -------------------------------------------------------------------------
+
 
 def rest(client, method, path, body=None, token=None):
     """A secondhand call; returns ``data`` after checking the reply is a success envelope."""
@@ -65,7 +67,9 @@ def legacy(client, path, token=None, **fields):
 
 
 def register(client, name, password="123456", answer="happy"):
-    rest(client, "POST", "/users", {"username": name, "password": password, "resetQuestion": "q", "resetAnswer": answer})
+    rest(
+        client, "POST", "/users", {"username": name, "password": password, "resetQuestion": "q", "resetAnswer": answer}
+    )
 
 
 def rest_person(app, name, password="123456"):
@@ -84,16 +88,46 @@ def config(config, tmp_path):
 
 # --- products and items --------------------------------------------------------------------
 
+
 def test_a_product_added_through_rest_is_a_legacy_item(app, client):
     seller, seller_uuid = rest_person(app, "lower")
-    pid = rest(seller, "POST", "/products", {"name": "卫生纸", "category": "00006", "description": "超市买的，剩下4包",
-                                             "location": "1", "price": "4.5", "tags": "餐巾纸,卫生纸"})
+    pid = rest(
+        seller,
+        "POST",
+        "/products",
+        {
+            "name": "卫生纸",
+            "category": "00006",
+            "description": "超市买的，剩下4包",
+            "location": "1",
+            "price": "4.5",
+            "tags": "餐巾纸,卫生纸",
+        },
+    )
     reply = client.get(f"/item/{pid}")
     assert reply.headers["Content-Type"] == JSON_TYPE
     item = json.loads(reply.get_data())
-    assert list(item) == ["itemid", "uuid", "title", "type", "price", "imgurl", "depreciatione", "note", "sold", "to", "status"]
-    assert (item["itemid"], item["uuid"], item["title"], item["note"], item["type"], item["price"]) == \
-        (int(pid), seller_uuid, "卫生纸", "超市买的，剩下4包", 6, 4.5)
+    assert list(item) == [
+        "itemid",
+        "uuid",
+        "title",
+        "type",
+        "price",
+        "imgurl",
+        "depreciatione",
+        "note",
+        "sold",
+        "to",
+        "status",
+    ]
+    assert (item["itemid"], item["uuid"], item["title"], item["note"], item["type"], item["price"]) == (
+        int(pid),
+        seller_uuid,
+        "卫生纸",
+        "超市买的，剩下4包",
+        6,
+        4.5,
+    )
     assert (item["sold"], item["to"], item["status"]) == (1, 0, "success")
     # the legacy face sees the change of a PATCH too
     rest(seller, "PATCH", f"/products/{pid}", {"name": "抽纸", "description": "还剩3包", "category": "5", "price": 3})
@@ -107,8 +141,17 @@ def test_a_product_added_through_rest_is_a_legacy_item(app, client):
 def test_a_legacy_item_appears_in_products(app, client, make_user, token_for):
     uuid = make_user("13800000001", sha1("pw"))
     token = token_for(uuid)
-    added = legacy(client, "/item/add", token, title="九成新小米充电宝", type=1, price=39.9, depreciatione=9,
-                   note="东门自提", sold=1)
+    added = legacy(
+        client,
+        "/item/add",
+        token,
+        title="九成新小米充电宝",
+        type=1,
+        price=39.9,
+        depreciatione=9,
+        note="东门自提",
+        sold=1,
+    )
     itemid = added["data"]["itemid"]
     want = legacy(client, "/item/add", token, title="求购自行车", type=3, price=100, depreciatione=0, note="", sold=-1)
     listed = rest(client, "GET", "/products")
@@ -117,19 +160,29 @@ def test_a_legacy_item_appears_in_products(app, client, make_user, token_for):
     assert (entry["name"], entry["description"], entry["price"]) == ("九成新小米充电宝", "东门自提", 39.9)
     assert rest(client, "GET", "/products/00001") == listed
     detail = rest(client, "GET", f"/products/detail/{itemid}")
-    assert (detail["id"], detail["seller"], detail["category"], detail["state"], detail["sellerPhone"]) == \
-        (pad(itemid), pad(uuid, 10), "00001", "0", None)  # issue #11: a legacy seller never published a phone
+    assert (detail["id"], detail["seller"], detail["category"], detail["state"], detail["sellerPhone"]) == (
+        pad(itemid),
+        pad(uuid, 10),
+        "00001",
+        "0",
+        None,
+    )  # issue #11: a legacy seller never published a phone
     answer = rest_envelope(client, "GET", f"/products/detail/{want['data']['itemid']}")
     assert answer["state"] == 4006
 
 
 # --- orders --------------------------------------------------------------------------------
 
+
 def test_a_rest_order_reserves_the_legacy_item(app, client, make_user, token_for):
     seller, _ = rest_person(app, "lower")
     buyer, buyer_uuid = rest_person(app, "xiaocaomei")
-    pid = rest(seller, "POST", "/products", {"name": "核酸抗原", "category": "00020", "description": "核酸抗原",
-                                             "location": "4", "price": "6"})
+    pid = rest(
+        seller,
+        "POST",
+        "/products",
+        {"name": "核酸抗原", "category": "00020", "description": "核酸抗原", "location": "4", "price": "6"},
+    )
     rest(buyer, "POST", f"/orders/{pad(pid)}?trans=0")
     item = json.loads(client.get(f"/item/{pid}").get_data())
     assert (item["sold"], item["to"]) == (3, buyer_uuid)
@@ -157,7 +210,9 @@ def test_a_rest_cancel_puts_the_legacy_item_back_on_sale(app, client):
 def legacy_seller_with_item(client, make_user, token_for, title="二手自行车", price=150):
     seller = make_user("13800000001", sha1("pw"))
     token = token_for(seller)
-    itemid = legacy(client, "/item/add", token, title=title, type=3, price=price, depreciatione=7, note="骑了一年", sold=1)["data"]["itemid"]
+    itemid = legacy(
+        client, "/item/add", token, title=title, type=3, price=price, depreciatione=7, note="骑了一年", sold=1
+    )["data"]["itemid"]
     return seller, token, itemid
 
 
@@ -182,8 +237,9 @@ def test_legacy_order_then_trade_completes_an_order(app, client, make_user, toke
     buyer_token = token_for(buyer_uuid)
     assert legacy(client, "/item/order", seller_token, to=buyer_uuid, itemid=itemid) == {"status": "success"}
     bought = rest(client, "GET", "/orders/buy", token=buyer_token)
-    assert [(o["pid"], o["seller"], o["buyer"], o["state"], o["price"]) for o in bought] == \
-        [(pad(itemid), pad(seller, 10), pad(buyer_uuid, 10), "0", 150.0)]
+    assert [(o["pid"], o["seller"], o["buyer"], o["state"], o["price"]) for o in bought] == [
+        (pad(itemid), pad(seller, 10), pad(buyer_uuid, 10), "0", 150.0)
+    ]
     assert rest(client, "GET", f"/products/detail/{itemid}")["state"] == "1"
     assert legacy(client, "/item/trade", buyer_token, itemid=itemid) == {"status": "success"}
     bought = rest(client, "GET", "/orders/buy", token=buyer_token)
@@ -206,6 +262,7 @@ def test_bearer_token_on_the_rest_face(app, client, make_user, token_for):
 
 # --- accounts ------------------------------------------------------------------------------
 
+
 def test_a_rest_account_with_a_phone_logs_in_on_the_legacy_face(app, client, outbox):
     rest_client, uuid = rest_person(app, "lower111", "123456")
     # issue #11: the number is proved by the SMS code sent to it
@@ -217,12 +274,16 @@ def test_a_rest_account_with_a_phone_logs_in_on_the_legacy_face(app, client, out
     me = legacy(client, "/user/me", answer["token"])
     assert (me["uuid"], me["status"]) == (uuid, "success")
     # not with the bare password: the legacy clients send its SHA-1 hex
-    assert legacy(client, "/user/login", phonenumber="13912345678", password="123456") == \
-        {"status": "failure", "info": "password incorrect"}
+    assert legacy(client, "/user/login", phonenumber="13912345678", password="123456") == {
+        "status": "failure",
+        "info": "password incorrect",
+    }
     # a password changed on the secondhand face changes the legacy one too
     rest(rest_client, "PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "abcdefg"})
-    assert legacy(client, "/user/login", phonenumber="13912345678", password=sha1("123456")) == \
-        {"status": "failure", "info": "password incorrect"}
+    assert legacy(client, "/user/login", phonenumber="13912345678", password=sha1("123456")) == {
+        "status": "failure",
+        "info": "password incorrect",
+    }
     assert legacy(client, "/user/login", phonenumber="13912345678", password=sha1("abcdefg"))["status"] == "success"
 
 
@@ -239,11 +300,13 @@ def test_a_rest_only_account_never_logs_in_on_the_legacy_face(app, client):
 
 # --- the race ------------------------------------------------------------------------------
 
+
 def http_json(opener, url, method="POST", body=None, timeout=60):
     """``(HTTP status, parsed JSON)`` of a request through ``opener`` (which keeps cookies)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if body is not None else {})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"} if body is not None else {}
+    )
     try:
         with opener.open(request, timeout=timeout) as reply:
             return reply.status, json.loads(reply.read())
@@ -262,7 +325,9 @@ def test_twenty_buyers_race_for_one_product(app, live_server):
         setup.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"  # 20 students, 20 phones: per-address limit
         register(setup, name)
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        status, answer = http_json(opener, live_server.url + "/users/sessions", body={"username": name, "password": "123456"})
+        status, answer = http_json(
+            opener, live_server.url + "/users/sessions", body={"username": name, "password": "123456"}
+        )
         assert (status, answer["state"]) == (200, 200), answer
         status, detail = http_json(opener, live_server.url + "/users/detail", method="GET")
         assert (status, detail["data"]["id"]) == (200, answer["data"]["id"]), detail  # the cookie works
@@ -283,7 +348,9 @@ def test_twenty_buyers_race_for_one_product(app, live_server):
     assert all(reply is not None for reply in replies), replies
     wins = [i for i, (status, answer) in enumerate(replies) if answer["state"] == 200]
     assert len(wins) == 1, replies
-    assert all((status, answer["state"]) == (200, 4006) for i, (status, answer) in enumerate(replies) if i not in wins), replies
+    assert all(
+        (status, answer["state"]) == (200, 4006) for i, (status, answer) in enumerate(replies) if i not in wins
+    ), replies
     winner = buyers[wins[0]][0]
     with app.app_context():
         orders = db.session.execute(select(Order).where(Order.itemid == int(pid))).scalars().all()
@@ -294,6 +361,7 @@ def test_twenty_buyers_race_for_one_product(app, live_server):
 
 
 # --- pictures ------------------------------------------------------------------------------
+
 
 def png_bytes():
     out = io.BytesIO()
@@ -312,8 +380,11 @@ def test_taking_down_a_product_removes_its_picture(app, client, token_for, face)
     docs/architecture.md §1: a product's img is the item's first image, whichever face stored it."""
     seller, uuid = rest_person(app, "lower")
     pid = rest(seller, "POST", "/products", {"name": "台灯", "category": "1", "price": "25"})
-    reply = seller.patch(f"/products/img/{pid}", data={"file": (io.BytesIO(png_bytes()), "a.png", "image/png")},
-                         content_type="multipart/form-data")
+    reply = seller.patch(
+        f"/products/img/{pid}",
+        data={"file": (io.BytesIO(png_bytes()), "a.png", "image/png")},
+        content_type="multipart/form-data",
+    )
     picture = json.loads(reply.get_data())["data"]
     assert uploaded(app) == [picture.rsplit("/", 1)[1]]
     assert json.loads(client.get(f"/item/{pid}").get_data())["imgurl"] == picture.lstrip("/") + "++"

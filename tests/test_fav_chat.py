@@ -1,4 +1,5 @@
 """Favourites, chat messages, trade requests and recommendations."""
+
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,16 +26,20 @@ def test_fav_add_dedup_and_skip_unknown(client, two, make_item):
     items = [make_item(two["b"][0]) for _ in range(3)]
     deleted = make_item(two["b"][0], sold=4)
     assert client.post("/fav/add", data={"token": token, "data": json.dumps(items[:2])}).json == OK
-    assert post_json(client, "/fav/add", {"token": token, "data": [items[1], items[2], 999, deleted, items[2]]}).json == OK
+    assert (
+        post_json(client, "/fav/add", {"token": token, "data": [items[1], items[2], 999, deleted, items[2]]}).json == OK
+    )
     assert favs(client, token) == [(items[0], uuid), (items[1], uuid), (items[2], uuid)]
     body = client.post("/fav/query", data={"token": token}).data.decode()
     assert body.startswith('{"status":"success","res":[{"id":1,"itemid":1,"uuid":1},')
 
 
-@pytest.mark.parametrize("data", ["x", "{}", '{"a":1}', '["1"]', "[1.5]", "[true]", '[[1]]', "1", "", '"[1]"'])
+@pytest.mark.parametrize("data", ["x", "{}", '{"a":1}', '["1"]', "[1.5]", "[true]", "[[1]]", "1", "", '"[1]"'])
 def test_fav_bad_data(client, two, data):
     assert client.post("/fav/add", data={"token": two["a"][1], "data": data}).data == b'{"status":"failure","info":{}}'
-    assert client.post("/fav/delete", data={"token": two["a"][1], "data": data}).data == b'{"status":"failure","info":{}}'
+    assert (
+        client.post("/fav/delete", data={"token": two["a"][1], "data": data}).data == b'{"status":"failure","info":{}}'
+    )
 
 
 def test_fav_missing_data(client, two):
@@ -57,7 +62,11 @@ def test_concurrent_fav_adds_never_duplicate(live_server, two, make_item, client
     token = two["a"][1]
     itemid = make_item(two["b"][0])
     with ThreadPoolExecutor(10) as pool:
-        replies = list(pool.map(lambda _: http_post(live_server.url + "/fav/add", {"token": token, "data": f"[{itemid}]"}), range(10)))
+        replies = list(
+            pool.map(
+                lambda _: http_post(live_server.url + "/fav/add", {"token": token, "data": f"[{itemid}]"}), range(10)
+            )
+        )
     assert all(body == b'{"status":"success"}' for _, body in replies)
     assert favs(client, token) == [(itemid, two["a"][0])]
 
@@ -82,8 +91,10 @@ def test_fetchnew_shows_before_marking(client, two, clock):
     push(client, a[1], b[0], 1, "hi, world.")
     clock.advance(30)
     body = client.post("/user/chat/fetchnew", data={"token": b[1]}).data.decode()
-    assert body == ('{"status":"success","data":[{"id":1,"from":1,"to":2,"type":1,"data":"hi, world.",'
-                    '"fetched":false,"createdAt":"2019-09-04T14:29:05.000Z","updatedAt":"2019-09-04T14:29:05.000Z"}]}')
+    assert body == (
+        '{"status":"success","data":[{"id":1,"from":1,"to":2,"type":1,"data":"hi, world.",'
+        '"fetched":false,"createdAt":"2019-09-04T14:29:05.000Z","updatedAt":"2019-09-04T14:29:05.000Z"}]}'
+    )
     assert client.post("/user/chat/fetchnew", data={"token": b[1]}).data == b'{"status":"success","data":[]}'
     everything = client.post("/user/chat/fetchall", data={"token": b[1]}).json["data"]
     assert everything[0]["fetched"] is True and everything[0]["updatedAt"] == "2019-09-04T14:29:35.000Z"
@@ -109,7 +120,9 @@ def test_concurrent_fetchnew_delivers_each_message_once(live_server, client, two
     for n in range(30):
         push(client, a[1], b[0], 1, f"m{n}")
     with ThreadPoolExecutor(8) as pool:
-        replies = list(pool.map(lambda _: http_post(live_server.url + "/user/chat/fetchnew", {"token": b[1]}), range(8)))
+        replies = list(
+            pool.map(lambda _: http_post(live_server.url + "/user/chat/fetchnew", {"token": b[1]}), range(8))
+        )
     seen = [m["id"] for _, body in replies for m in json.loads(body)["data"]]
     assert sorted(seen) == list(range(1, 31))
 
@@ -117,8 +130,14 @@ def test_concurrent_fetchnew_delivers_each_message_once(live_server, client, two
 def test_want_delete(client, two):
     a, b = two["a"], two["b"]
     push(client, a[1], b[0], 0, "5")
-    assert client.post("/user/want/delete", data={"token": a[1], "id": "1"}).json == {"status": "failure", "info": "Insufficient permissions"}
-    assert client.post("/user/want/delete", data={"token": b[1], "id": "9"}).json == {"status": "failure", "info": "no such message"}
+    assert client.post("/user/want/delete", data={"token": a[1], "id": "1"}).json == {
+        "status": "failure",
+        "info": "Insufficient permissions",
+    }
+    assert client.post("/user/want/delete", data={"token": b[1], "id": "9"}).json == {
+        "status": "failure",
+        "info": "no such message",
+    }
     assert client.post("/user/want/delete", data={"token": b[1]}).data == b'{"status":"failure","info":{}}'
     assert client.post("/user/want/delete", data={"token": b[1], "id": "1"}).data == b'{"status":"success","info":1}'
     assert client.post("/user/chat/fetchall", data={"token": b[1]}).json["data"] == []
@@ -130,9 +149,15 @@ def test_want_deleteall(client, two, make_item):
     other = make_item(b[0])
     for kind, data in ((0, str(mine)), (0, str(mine)), (0, str(other)), (1, str(mine))):
         push(client, a[1], b[0], kind, data)
-    assert client.post("/user/want/deleteall", data={"token": a[1], "itemid": str(mine)}).json == {"status": "failure", "info": "Insufficient permissions"}
+    assert client.post("/user/want/deleteall", data={"token": a[1], "itemid": str(mine)}).json == {
+        "status": "failure",
+        "info": "Insufficient permissions",
+    }
     assert client.post("/user/want/deleteall", data={"token": b[1], "itemid": "999"}).data == b'{"status":"failure"}'
-    assert client.post("/user/want/deleteall", data={"token": b[1], "itemid": str(mine)}).data == b'{"status":"success","info":2}'
+    assert (
+        client.post("/user/want/deleteall", data={"token": b[1], "itemid": str(mine)}).data
+        == b'{"status":"success","info":2}'
+    )
     left = client.post("/user/chat/fetchall", data={"token": b[1]}).json["data"]
     assert [(m["type"], m["data"]) for m in left] == [(0, str(other)), (1, str(mine))]
 

@@ -1,6 +1,7 @@
 """Issue #11 item 16: the instance folder (database, secrets, outboxes with live SMS codes)
 and the search index are private to the server: folders 0700, files 0600, also under a
 permissive umask, and looser modes left by an older version are tightened at start-up."""
+
 import logging
 import os
 import sqlite3
@@ -26,17 +27,30 @@ def permissive_umask():
 
 def flask_init_db(instance):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOF_")}
-    env.update(FOOF_INSTANCE_PATH=str(instance), FOOF_LOG_LEVEL="WARNING",
-               FOOF_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "foof", "init-db"], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        FOOF_INSTANCE_PATH=str(instance), FOOF_LOG_LEVEL="WARNING", FOOF_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "foof", "init-db"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
 
 def fresh_app(instance):
-    return create_app({"TESTING": True, "FOOF_INSTANCE_PATH": str(instance), "FOOF_LOG_LEVEL": "WARNING",
-                       "FOOF_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    return create_app(
+        {
+            "TESTING": True,
+            "FOOF_INSTANCE_PATH": str(instance),
+            "FOOF_LOG_LEVEL": "WARNING",
+            "FOOF_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
 
 
 def test_init_db_on_a_fresh_instance_creates_everything_private(tmp_path):
@@ -81,9 +95,14 @@ def test_loose_modes_are_tightened_at_start_up(tmp_path, caplog):
     flask_init_db(instance)
     app = fresh_app(instance)
     app.extensions["foof.senders"][0].send("13800000000", "123456")
-    loose = {instance: 0o755, instance / "index": 0o755, instance / "outbox": 0o755,
-             instance / "foof.db": 0o644, instance / "secret_key": 0o644,
-             instance / "outbox" / "sms.jsonl": 0o644}
+    loose = {
+        instance: 0o755,
+        instance / "index": 0o755,
+        instance / "outbox": 0o755,
+        instance / "foof.db": 0o644,
+        instance / "secret_key": 0o644,
+        instance / "outbox" / "sms.jsonl": 0o644,
+    }
     (instance / "foof.db-wal").write_bytes(b"")
     loose[instance / "foof.db-wal"] = 0o664
     for path, bits in loose.items():
@@ -92,8 +111,9 @@ def test_loose_modes_are_tightened_at_start_up(tmp_path, caplog):
         fresh_app(instance)
     for path, bits in loose.items():
         assert mode(path) == bits & 0o700, path
-        assert any(str(path) in record.getMessage() and "tightened" in record.getMessage()
-                   for record in caplog.records), path
+        assert any(
+            str(path) in record.getMessage() and "tightened" in record.getMessage() for record in caplog.records
+        ), path
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="foof"):
         fresh_app(instance)  # nothing left to say

@@ -4,16 +4,17 @@ guess limits per account, chat flood control, login names that look like phone n
 Items 3, 5, 11, 12, 17, 18, driven through the real routes of both faces one request at a
 time; the same limits under attempts sent at once are in ``tests/test_limits_concurrency.py``.
 """
+
 import hashlib
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from foof.domain import tokens
 from foof.extensions import db
-from foof.models import User, UserProfile, WebSession
-from tests.conftest import http_post, post_json, table_snapshot
+from foof.models import UserProfile, WebSession
+from tests.conftest import http_post, table_snapshot
 
 TOO_FREQUENT = {"status": "failure", "info": "request too frequent"}
 BAD_CODE_STATE = (4005, "手机验证码错误或已失效")
@@ -58,8 +59,14 @@ def rest_person(app, name, password="123456", answer="happy", ip="10.0.0.1"):
     """A secondhand account, logged in: ``(client with its cookie, uuid)``."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
-    assert state(rest(client, "POST", "/users", {"username": name, "password": password,
-                                                "resetQuestion": "q", "resetAnswer": answer})) == (200, None)
+    assert state(
+        rest(
+            client,
+            "POST",
+            "/users",
+            {"username": name, "password": password, "resetQuestion": "q", "resetAnswer": answer},
+        )
+    ) == (200, None)
     login = rest(client, "POST", "/users/sessions", {"username": name, "password": password})
     assert state(login) == (200, None), login
     return client, int(login["data"]["id"])
@@ -79,6 +86,7 @@ def legacy_login(client, phone, password):
 
 # --- item 3: a phone number is proved by its SMS code ---------------------------------------
 
+
 def test_phone_number_without_its_code_is_refused_and_the_owner_can_register(app, client, outbox):
     hostile, _ = rest_person(app, "hostile1")
     before = table_snapshot(app)
@@ -88,20 +96,25 @@ def test_phone_number_without_its_code_is_refused_and_the_owner_can_register(app
     assert legacy_login(client, PHONE, sha1("123456")) == {"status": "failure", "info": "user not found"}
     assert rest(hostile, "GET", "/users/detail")["data"]["phoneNumber"] is None
     ask_code(client, PHONE)
-    assert client.post("/user/register", data={"phonenumber": PHONE, "verifycode": last_code(outbox, PHONE),
-                                               "password": "owner"}).json == {"status": "success"}
+    assert client.post(
+        "/user/register", data={"phonenumber": PHONE, "verifycode": last_code(outbox, PHONE), "password": "owner"}
+    ).json == {"status": "success"}
 
 
 def test_a_code_for_another_number_or_a_wrong_code_is_refused(app, client, outbox):
     hostile, _ = rest_person(app, "hostile1")
     ask_code(client, "13900000000")  # the attacker's own number: its code does not prove PHONE
     own_code = last_code(outbox, "13900000000")
-    assert state(rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": own_code})) == BAD_CODE_STATE
+    assert (
+        state(rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": own_code})) == BAD_CODE_STATE
+    )
     ask_code(client, PHONE)
     code = last_code(outbox, PHONE)
     wrong = "0000" if code != "0000" else "1111"
     for _ in range(5):  # registration's rule: 5 wrong tries burn the code
-        assert state(rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": wrong})) == BAD_CODE_STATE
+        assert (
+            state(rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": wrong})) == BAD_CODE_STATE
+        )
     assert state(rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": code})) == BAD_CODE_STATE
     assert legacy_login(client, PHONE, sha1("123456"))["info"] == "user not found"
 
@@ -122,7 +135,10 @@ def test_the_right_code_sets_the_number_once_and_an_unchanged_number_needs_none(
     assert rest(person, "GET", "/users/detail")["data"]["alias"] == "小李"
     # a second new number needs its own code; the used one does not count again
     clock.advance(61)
-    assert state(rest(person, "POST", "/users/detail", {"phoneNumber": "13999999998", "verifyCode": code})) == BAD_CODE_STATE
+    assert (
+        state(rest(person, "POST", "/users/detail", {"phoneNumber": "13999999998", "verifyCode": code}))
+        == BAD_CODE_STATE
+    )
     assert rest(person, "GET", "/users/detail")["data"]["phoneNumber"] == PHONE
 
 
@@ -134,8 +150,9 @@ def test_a_number_owned_by_another_account_is_refused_before_the_code_is_spent(a
     answer = rest(hostile, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": code})
     assert state(answer) == (4005, "手机号已被其他账号使用")
     # the code is still live (the refusal did not use it): the owner's reset works with it
-    assert client.post("/user/reset", data={"phonenumber": PHONE, "verifycode": code,
-                                            "password": "new"}).json == {"status": "success"}
+    assert client.post("/user/reset", data={"phonenumber": PHONE, "verifycode": code, "password": "new"}).json == {
+        "status": "success"
+    }
 
 
 def test_rest_registration_is_limited_per_client_address(app, clock):
@@ -160,12 +177,17 @@ def test_registration_limit_follows_the_setting(app, config):
     app.config["FOOF_REGISTRATIONS_PER_IP_PER_DAY"] = 2
     client = app.test_client()
     body = {"password": "123456", "resetQuestion": "q", "resetAnswer": "a"}
-    assert [state(rest(client, "POST", "/users", {"username": f"u{n}xx", **body}))[0] for n in range(3)] == [200, 200, 4002]
+    assert [state(rest(client, "POST", "/users", {"username": f"u{n}xx", **body}))[0] for n in range(3)] == [
+        200,
+        200,
+        4002,
+    ]
     app.config["FOOF_REGISTRATIONS_PER_IP_PER_DAY"] = 0  # off
     assert state(rest(client, "POST", "/users", {"username": "u9xx", **body}))[0] == 200
 
 
 # --- item 5: a password change or reset logs everybody out ----------------------------------
+
 
 def me_status(client, token):
     return client.post("/user/me", data={"token": token}).status_code
@@ -184,12 +206,23 @@ def test_legacy_reset_refuses_old_tokens_and_ends_rest_sessions(app, client, out
     old = legacy_login(client, PHONE, sha1("old"))["token"]
     web = app.test_client()
     assert state(rest(web, "POST", "/users/sessions", {"username": PHONE, "password": "old"})) == (200, None)
-    assert (me_status(client, old), fetchnew_status(client, old), rest_status(web), rest_status(client, old)) == (200, 200, 200, 200)
+    assert (me_status(client, old), fetchnew_status(client, old), rest_status(web), rest_status(client, old)) == (
+        200,
+        200,
+        200,
+        200,
+    )
     ask_code(client, PHONE)
-    assert client.post("/user/reset", data={"phonenumber": PHONE, "verifycode": last_code(outbox, PHONE),
-                                            "password": sha1("new")}).json == {"status": "success"}
+    assert client.post(
+        "/user/reset", data={"phonenumber": PHONE, "verifycode": last_code(outbox, PHONE), "password": sha1("new")}
+    ).json == {"status": "success"}
     # /user/me (Flask route), fetchnew (the hot path), REST cookie and REST Bearer: all refused
-    assert (me_status(client, old), fetchnew_status(client, old), rest_status(web), rest_status(client, old)) == (403, 403, 4003, 4003)
+    assert (me_status(client, old), fetchnew_status(client, old), rest_status(web), rest_status(client, old)) == (
+        403,
+        403,
+        4003,
+        4003,
+    )
     with app.app_context():
         assert db.session.execute(select(WebSession).where(WebSession.uuid == uuid)).first() is None
     new = legacy_login(client, PHONE, sha1("new"))["token"]
@@ -201,10 +234,16 @@ def test_modify_with_a_new_password_refuses_the_old_token(app, client, make_user
     old = legacy_login(client, PHONE, "old")["token"]
     other_device = legacy_login(client, PHONE, "old")["token"]
     # an empty password is "unchanged": the tokens stay valid
-    assert client.post("/user/modify", data={"token": old, "username": "x", "password": ""}).json == {"status": "success"}
+    assert client.post("/user/modify", data={"token": old, "username": "x", "password": ""}).json == {
+        "status": "success"
+    }
     assert me_status(client, old) == 200
     assert client.post("/user/modify", data={"token": old, "password": "new"}).json == {"status": "success"}
-    assert (me_status(client, old), me_status(client, other_device), fetchnew_status(client, other_device)) == (403, 403, 403)
+    assert (me_status(client, old), me_status(client, other_device), fetchnew_status(client, other_device)) == (
+        403,
+        403,
+        403,
+    )
     new = legacy_login(client, PHONE, "new")["token"]
     assert me_status(client, new) == 200
 
@@ -217,28 +256,43 @@ def test_patch_password_keeps_the_callers_session_only(app, client, make_user):
         assert state(rest(web, "POST", "/users/sessions", {"username": PHONE, "password": "123456"})) == (200, None)
     answer = rest(mine, "PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "abcdefg"})
     assert state(answer) == (200, None)
-    assert (rest_status(mine), rest_status(theirs), rest_status(client, token), me_status(client, token)) == (200, 4003, 4003, 403)
+    assert (rest_status(mine), rest_status(theirs), rest_status(client, token), me_status(client, token)) == (
+        200,
+        4003,
+        4003,
+        403,
+    )
     # PATCH through a Bearer token: the token itself predates the change, so it ends too
     token = legacy_login(client, PHONE, sha1("abcdefg"))["token"]
-    assert state(rest(client, "PATCH", "/users/password", {"oldPassword": "abcdefg", "newPassword": "1234567"},
-                      token=token)) == (200, None)
+    assert state(
+        rest(client, "PATCH", "/users/password", {"oldPassword": "abcdefg", "newPassword": "1234567"}, token=token)
+    ) == (200, None)
     assert (rest_status(client, token), rest_status(mine)) == (4003, 4003)
-    assert uuid == int(rest(app.test_client(), "POST", "/users/sessions",
-                            {"username": PHONE, "password": "1234567"})["data"]["id"])
+    assert uuid == int(
+        rest(app.test_client(), "POST", "/users/sessions", {"username": PHONE, "password": "1234567"})["data"]["id"]
+    )
 
 
 def test_rest_reset_ends_every_session_and_token(app, client, outbox):
     person, uuid = rest_person(app, "owner111")
     ask_code(client, PHONE)
-    assert state(rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})) == (200, None)
+    assert state(
+        rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})
+    ) == (200, None)
     token = legacy_login(client, PHONE, sha1("123456"))["token"]
-    answer = rest(app.test_client(), "POST", "/users/password/reset",
-                  {"username": "owner111", "resetAnswer": "happy", "newPassword": "n3wpass"})
+    answer = rest(
+        app.test_client(),
+        "POST",
+        "/users/password/reset",
+        {"username": "owner111", "resetAnswer": "happy", "newPassword": "n3wpass"},
+    )
     assert state(answer) == (200, None)
     assert (rest_status(person), rest_status(client, token), me_status(client, token)) == (4003, 4003, 403)
 
 
-def test_a_login_in_the_same_millisecond_as_the_change_is_valid_and_an_older_token_is_not(app, client, make_user, monkeypatch):
+def test_a_login_in_the_same_millisecond_as_the_change_is_valid_and_an_older_token_is_not(
+    app, client, make_user, monkeypatch
+):
     make_user(PHONE, "old")
     import time
 
@@ -250,6 +304,7 @@ def test_a_login_in_the_same_millisecond_as_the_change_is_valid_and_an_older_tok
     after = legacy_login(client, PHONE, "new")["token"]  # same millisecond as the change
     assert (me_status(client, before), me_status(client, after)) == (403, 200)
     from jwt import decode
+
     from tests.conftest import JWT_SECRET
 
     claims = decode(after, JWT_SECRET, algorithms=["HS256"])
@@ -281,10 +336,13 @@ def test_revoked_token_is_refused_on_the_served_hot_path(app, config, client, ma
 
 # --- items 11, 12: password guesses are counted per account ---------------------------------
 
+
 def test_guesses_through_every_name_of_an_account_share_one_count(app, client, outbox, clock):
     person, uuid = rest_person(app, "owner111")
     ask_code(client, PHONE)
-    assert state(rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})) == (200, None)
+    assert state(
+        rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})
+    ) == (200, None)
     web = app.test_client()
     for n in range(10):  # 4 on the legacy face, 3 by login name, 3 by phone as REST username
         if n < 4:
@@ -293,9 +351,14 @@ def test_guesses_through_every_name_of_an_account_share_one_count(app, client, o
             name = "owner111" if n < 7 else PHONE
             assert state(rest(web, "POST", "/users/sessions", {"username": name, "password": "bad"}))[0] == 4002
     assert legacy_login(client, PHONE, sha1("123456")) == TOO_FREQUENT
-    assert state(rest(web, "POST", "/users/sessions", {"username": "owner111", "password": "123456"})) == TOO_MANY_ATTEMPTS
+    assert (
+        state(rest(web, "POST", "/users/sessions", {"username": "owner111", "password": "123456"})) == TOO_MANY_ATTEMPTS
+    )
     # oldPassword shares the count (a stolen session cannot guess the password either)
-    assert state(rest(person, "PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "abcdefg"})) == TOO_MANY_ATTEMPTS
+    assert (
+        state(rest(person, "PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "abcdefg"}))
+        == TOO_MANY_ATTEMPTS
+    )
     clock.advance(15 * 60)
     assert legacy_login(client, PHONE, sha1("123456"))["status"] == "success"
 
@@ -323,14 +386,20 @@ def test_unknown_numbers_and_names_are_limited_too(app, client):
 def test_reset_answers_by_login_name_and_phone_share_one_count(app, client, outbox, clock):
     person, uuid = rest_person(app, "owner111")
     ask_code(client, PHONE)
-    assert state(rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})) == (200, None)
+    assert state(
+        rest(person, "POST", "/users/detail", {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)})
+    ) == (200, None)
     web = app.test_client()
     for n in range(10):
         name = "owner111" if n % 2 else PHONE
-        answer = rest(web, "POST", "/users/password/reset", {"username": name, "resetAnswer": "sad", "newPassword": "n3wpass"})
+        answer = rest(
+            web, "POST", "/users/password/reset", {"username": name, "resetAnswer": "sad", "newPassword": "n3wpass"}
+        )
         assert state(answer)[0] == 4002, answer
     for name in ("owner111", PHONE):
-        answer = rest(web, "POST", "/users/password/reset", {"username": name, "resetAnswer": "happy", "newPassword": "n3wpass"})
+        answer = rest(
+            web, "POST", "/users/password/reset", {"username": name, "resetAnswer": "happy", "newPassword": "n3wpass"}
+        )
         assert state(answer) == TOO_MANY_ATTEMPTS
     assert state(rest(web, "POST", "/users/sessions", {"username": "owner111", "password": "123456"})) == (200, None)
 
@@ -342,10 +411,14 @@ def test_old_password_guesses_are_limited(app, make_user):
         assert state(answer) == (4002, "密码验证失败")
     answer = rest(person, "PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "abcdefg"})
     assert state(answer) == TOO_MANY_ATTEMPTS
-    assert state(rest(app.test_client(), "POST", "/users/sessions", {"username": "owner111", "password": "abcdefg"}))[0] == 4002
+    assert (
+        state(rest(app.test_client(), "POST", "/users/sessions", {"username": "owner111", "password": "abcdefg"}))[0]
+        == 4002
+    )
 
 
 # --- item 17: chat flood control ------------------------------------------------------------
+
 
 def push(client, token, to, data="你好"):
     return client.post("/user/chat/push", data={"token": token, "to": to, "type": 1, "data": data}).json
@@ -380,11 +453,14 @@ def test_chat_limit_follows_the_setting(app, client, make_user, token_for):
 
 # --- item 18: login names that look like phone numbers --------------------------------------
 
+
 @pytest.mark.parametrize("name", ["13800000001", "123", "+8613800000001", "00000000000000000000"])
 def test_phone_like_login_names_are_refused(app, name):
     client = app.test_client()
     before = table_snapshot(app)
-    answer = rest(client, "POST", "/users", {"username": name, "password": "123456", "resetQuestion": "q", "resetAnswer": "a"})
+    answer = rest(
+        client, "POST", "/users", {"username": name, "password": "123456", "resetQuestion": "q", "resetAnswer": "a"}
+    )
     assert state(answer) == (4005, "输入数据不合法")
     assert table_snapshot(app) == before
 
@@ -415,7 +491,11 @@ def test_a_phone_number_finds_the_phones_account_before_a_login_name(app, make_u
 def test_a_missing_code_is_refused_without_spending_a_try(app, client, outbox):
     person, uuid = rest_person(app, "owner111")
     ask_code(client, PHONE)
-    for body in ({"phoneNumber": PHONE}, {"phoneNumber": PHONE, "verifyCode": ""}, {"phoneNumber": PHONE, "verifyCode": None}) * 2:
+    for body in (
+        {"phoneNumber": PHONE},
+        {"phoneNumber": PHONE, "verifyCode": ""},
+        {"phoneNumber": PHONE, "verifyCode": None},
+    ) * 2:
         assert state(rest(person, "POST", "/users/detail", body)) == BAD_CODE_STATE
     body = {"phoneNumber": PHONE, "verifyCode": last_code(outbox, PHONE)}
     assert state(rest(person, "POST", "/users/detail", body)) == (200, None)
@@ -439,8 +519,16 @@ def test_every_legacy_token_route_refuses_a_token_issued_before_the_password_cha
     assert table_snapshot(app) == before
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/users/detail"), ("GET", "/orders/buy"), ("GET", "/orders/sell"),
-                                          ("POST", "/users/detail"), ("PATCH", "/users/password")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/users/detail"),
+        ("GET", "/orders/buy"),
+        ("GET", "/orders/sell"),
+        ("POST", "/users/detail"),
+        ("PATCH", "/users/password"),
+    ],
+)
 def test_rest_bearer_refuses_a_token_issued_before_the_password_change(app, client, user, method, path):
     from foof.domain import accounts
     from foof.domain.tx import atomic
@@ -448,6 +536,7 @@ def test_rest_bearer_refuses_a_token_issued_before_the_password_change(app, clie
     uuid, token = user
     with app.app_context():
         atomic(accounts.password_changed, uuid)
-    answer = rest(client, method, path, {"oldPassword": "pw", "newPassword": "abcdefg"} if method != "GET" else None,
-                  token=token)
+    answer = rest(
+        client, method, path, {"oldPassword": "pw", "newPassword": "abcdefg"} if method != "GET" else None, token=token
+    )
     assert state(answer) == (4003, "用户未登录")

@@ -10,6 +10,7 @@
   on both faces, and holding when the orders are sent at once (through the real waitress
   service, on SQLite and on MariaDB when ``FOOF_TEST_DATABASE_URL`` names one).
 """
+
 import base64
 import io
 import json
@@ -73,8 +74,14 @@ class Person:
 
     def __init__(self, app, name):
         self.app, self.client = app, app.test_client()
-        ok(send_json(self.client, "POST", "/users", {"username": name, "password": "123456",
-                                                     "resetQuestion": "q", "resetAnswer": "a"}))
+        ok(
+            send_json(
+                self.client,
+                "POST",
+                "/users",
+                {"username": name, "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+            )
+        )
         self.id = ok(send_json(self.client, "POST", "/users/sessions", {"username": name, "password": "123456"}))["id"]
         self.uuid = int(self.id)
 
@@ -82,8 +89,13 @@ class Person:
         return send_json(self.client, method, path, body, **kwargs)
 
     def add_product(self, name="台灯", price="25"):
-        return ok(self("POST", "/products", {"name": name, "category": "00001", "description": name,
-                                             "location": "1", "price": price, "tags": name}))
+        return ok(
+            self(
+                "POST",
+                "/products",
+                {"name": name, "category": "00001", "description": name, "location": "1", "price": price, "tags": name},
+            )
+        )
 
     def buy(self, pid):
         return self("POST", f"/orders/{pid}?trans=0")
@@ -132,8 +144,14 @@ def session_cookie(reply):
 
 def log_in_reply(app):
     client = app.test_client()
-    ok(send_json(client, "POST", "/users", {"username": "cookie", "password": "123456", "resetQuestion": "q",
-                                            "resetAnswer": "a"}))
+    ok(
+        send_json(
+            client,
+            "POST",
+            "/users",
+            {"username": "cookie", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+        )
+    )
     return send_json(client, "POST", "/users/sessions", {"username": "cookie", "password": "123456"})
 
 
@@ -143,10 +161,16 @@ def test_session_cookie_is_samesite_lax_and_httponly(app):
     assert "secure" not in attributes  # FOOF_PUBLIC_URL is http://localhost:4000
 
 
-@pytest.mark.parametrize(("public_url", "setting", "secure"), [
-    (PUBLIC_URL, "auto", True), ("http://localhost:4000", "auto", False),
-    ("http://localhost:4000", "1", True), (PUBLIC_URL, "0", False), (PUBLIC_URL, "off", False),
-])
+@pytest.mark.parametrize(
+    ("public_url", "setting", "secure"),
+    [
+        (PUBLIC_URL, "auto", True),
+        ("http://localhost:4000", "auto", False),
+        ("http://localhost:4000", "1", True),
+        (PUBLIC_URL, "0", False),
+        (PUBLIC_URL, "off", False),
+    ],
+)
 def test_session_cookie_secure_follows_the_setting(config, request, public_url, setting, secure):
     config.update(FOOF_PUBLIC_URL=public_url, FOOF_SESSION_COOKIE_SECURE=setting)
     app = request.getfixturevalue("app")  # built from the changed configuration
@@ -188,14 +212,17 @@ def test_cookie_requests_with_form_bodies_are_refused(app, people):
     assert item_state(app, int(pid)) == (1, 0)
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "https://evil.example.com"},
-    {"Origin": "null"},  # sandboxed frames and some redirects
-    {"Origin": "http://localhost:8080"},  # another port is another origin
-    {"Origin": "https://localhost"},  # another scheme too
-    {"Referer": "https://evil.example.com/page.html"},
-    {"Origin": "https://evil.example.com", "Referer": "http://localhost/"},  # Origin decides
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example.com"},
+        {"Origin": "null"},  # sandboxed frames and some redirects
+        {"Origin": "http://localhost:8080"},  # another port is another origin
+        {"Origin": "https://localhost"},  # another scheme too
+        {"Referer": "https://evil.example.com/page.html"},
+        {"Origin": "https://evil.example.com", "Referer": "http://localhost/"},  # Origin decides
+    ],
+)
 def test_cookie_requests_from_a_foreign_origin_are_refused(app, people, headers):
     seller, buyer = people["seller"], people["buyer"]
     pid = seller.add_product()
@@ -211,8 +238,12 @@ def test_cookie_requests_from_a_foreign_origin_are_refused(app, people, headers)
         assert refusal(who(method, path, body, headers=headers)) == FOREIGN, (method, path)
         assert table_snapshot(app) == before
     before = table_snapshot(app)
-    reply = buyer.client.patch("/users/detail/avatar", data={"file": (io.BytesIO(png()), "a.png", "image/png")},
-                               content_type="multipart/form-data", headers=headers)
+    reply = buyer.client.patch(
+        "/users/detail/avatar",
+        data={"file": (io.BytesIO(png()), "a.png", "image/png")},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
     assert refusal(reply) == FOREIGN
     assert table_snapshot(app) == before
     assert not any(p.name.endswith(".jpg") for p in _upload_files(app))
@@ -225,10 +256,17 @@ def _upload_files(app):
     return list(root.rglob("*")) if root.exists() else []
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Origin": "http://localhost"}, {"Referer": "http://localhost/app/#/me"},
-    {"Origin": PUBLIC_URL}, {"Referer": PUBLIC_URL + "/index.html"}, {"Origin": "HTTPS://Market.Example.EDU.cn:443"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://localhost"},
+        {"Referer": "http://localhost/app/#/me"},
+        {"Origin": PUBLIC_URL},
+        {"Referer": PUBLIC_URL + "/index.html"},
+        {"Origin": "HTTPS://Market.Example.EDU.cn:443"},
+    ],
+)
 def test_same_origin_and_originless_json_requests_pass(app, people, headers):
     app.config["FOOF_PUBLIC_URL"] = PUBLIC_URL  # the site as the browser sees it (behind nginx)
     seller, buyer = people["seller"], people["buyer"]
@@ -236,26 +274,36 @@ def test_same_origin_and_originless_json_requests_pass(app, people, headers):
     ok(buyer("POST", "/users/detail", {"alias": "小草莓"}, headers=headers))
     ok(buyer("POST", f"/orders/{pid}?trans=0", headers=headers))
     ok(seller("PATCH", f"/products/{pid}", {"price": "30"}, headers=headers))
-    url = ok(seller.client.patch(f"/products/img/{pid}", data={"file": (io.BytesIO(png()), "a.png", "image/png")},
-                                 content_type="multipart/form-data", headers=headers))
+    url = ok(
+        seller.client.patch(
+            f"/products/img/{pid}",
+            data={"file": (io.BytesIO(png()), "a.png", "image/png")},
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+    )
     assert url.startswith("/upload/p")
     assert ok(buyer("GET", "/users/detail"))["alias"] == "小草莓"
 
 
-@pytest.mark.parametrize(("forwarded", "origin", "accepted"), [
-    ({"X-Forwarded-Proto": "https"}, "https://market.example.edu.cn", True),
-    ({}, "https://market.example.edu.cn", False),  # the proxy did not say TLS: http://market… is ours
-    ({}, "http://market.example.edu.cn", True),
-    ({"X-Forwarded-Proto": "https"}, "https://evil.example.com", False),
-])
+@pytest.mark.parametrize(
+    ("forwarded", "origin", "accepted"),
+    [
+        ({"X-Forwarded-Proto": "https"}, "https://market.example.edu.cn", True),
+        ({}, "https://market.example.edu.cn", False),  # the proxy did not say TLS: http://market… is ours
+        ({}, "http://market.example.edu.cn", True),
+        ({"X-Forwarded-Proto": "https"}, "https://evil.example.com", False),
+    ],
+)
 def test_same_origin_is_the_host_the_proxy_forwarded(config, request, forwarded, origin, accepted):
     config["FOOF_TRUST_PROXY"] = 1  # FOOF_PUBLIC_URL stays http://localhost:4000: the request's host decides
     app = request.getfixturevalue("app")
     buyer = Person(app, "buyer")
     site = "market.example.edu.cn"  # the Host nginx passes on (proxy_set_header Host $host)
     buyer.client.set_cookie("session", buyer.client.get_cookie("session").value, domain=site)
-    reply = buyer("POST", "/users/detail", {"alias": "代理"}, base_url=f"http://{site}",
-                  headers={"Origin": origin, **forwarded})
+    reply = buyer(
+        "POST", "/users/detail", {"alias": "代理"}, base_url=f"http://{site}", headers={"Origin": origin, **forwarded}
+    )
     if accepted:
         ok(reply)
     else:
@@ -276,8 +324,13 @@ def test_requests_without_the_cookie_are_not_checked(app, make_user, make_item, 
     """No cookie, nothing to forge: forms still register and log in (the form face of the
     secondhand API stays for non-browser clients), and Alipay's notices are never checked."""
     client = app.test_client()
-    ok(client.post("/users", data={"username": "formuser", "password": "123456", "resetQuestion": "q",
-                                   "resetAnswer": "a"}, headers={"Origin": "https://evil.example.com"}))
+    ok(
+        client.post(
+            "/users",
+            data={"username": "formuser", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+            headers={"Origin": "https://evil.example.com"},
+        )
+    )
     assert ok(client.post("/users/sessions", data={"username": "formuser", "password": "123456"}))["id"]
     # now the client holds the cookie: the same form is refused
     assert refusal(client.post("/users/sessions", data={"username": "formuser", "password": "123456"})) == FORM
@@ -298,31 +351,48 @@ TRADE_NO = "2023020922001400000000000001"
 
 @pytest.fixture(scope="module")
 def alipay_keys():
-    return {"ours": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-            "theirs": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
+    return {
+        "ours": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "theirs": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    }
 
 
 def _pem(key, private):
     if private:
-        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption()).decode()
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 @pytest.fixture
 def alipay(app, alipay_keys):
-    app.config.update(FOOF_ALIPAY_APP_ID=APP_ID, FOOF_ALIPAY_PRIVATE_KEY=_pem(alipay_keys["ours"], True),
-                      FOOF_ALIPAY_PUBLIC_KEY=_pem(alipay_keys["theirs"], False))
+    app.config.update(
+        FOOF_ALIPAY_APP_ID=APP_ID,
+        FOOF_ALIPAY_PRIVATE_KEY=_pem(alipay_keys["ours"], True),
+        FOOF_ALIPAY_PUBLIC_KEY=_pem(alipay_keys["theirs"], False),
+    )
 
     def notice(order_id, amount, trade_no=TRADE_NO):
-        fields = {"app_id": APP_ID, "out_trade_no": order_id, "total_amount": amount, "trade_no": trade_no,
-                  "trade_status": "TRADE_SUCCESS", "notify_time": "2023-02-09 00:35:02", "charset": "utf-8"}
+        fields = {
+            "app_id": APP_ID,
+            "out_trade_no": order_id,
+            "total_amount": amount,
+            "trade_no": trade_no,
+            "trade_status": "TRADE_SUCCESS",
+            "notify_time": "2023-02-09 00:35:02",
+            "charset": "utf-8",
+        }
         content = "&".join(f"{k}={v}" for k, v in sorted(fields.items()))
         signature = alipay_keys["theirs"].sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())
         fields.update(sign_type="RSA2", sign=base64.b64encode(signature).decode())
-        reply = app.test_client().post("/alipay/response", data=urlencode(fields),
-                                       content_type="application/x-www-form-urlencoded")
+        reply = app.test_client().post(
+            "/alipay/response", data=urlencode(fields), content_type="application/x-www-form-urlencoded"
+        )
         return reply.data
 
     return notice
@@ -377,16 +447,19 @@ def test_a_verified_notice_replaces_a_hand_entered_pay_id(app, people, open_orde
 
 
 # == 7. phones and deleted products ==============================================================
-def test_a_sellers_phone_is_shown_only_to_logged_in_viewers_when_published(app, people, make_user, make_item,
-                                                                            token_for):
+def test_a_sellers_phone_is_shown_only_to_logged_in_viewers_when_published(
+    app, people, make_user, make_item, token_for
+):
     seller, viewer = people["seller"], people["stranger"]
     set_phone(app, seller.uuid, "12344556697")
     pid = seller.add_product()
     assert ok(app.test_client().get(f"/products/detail/{pid}"))["sellerPhone"] is None
     assert ok(viewer("GET", f"/products/detail/{pid}"))["sellerPhone"] == "12344556697"
     legacy_viewer = make_user("13800000007")
-    assert ok(app.test_client().get(f"/products/detail/{pid}",
-                                    headers=bearer(token_for(legacy_viewer))))["sellerPhone"] == "12344556697"
+    assert (
+        ok(app.test_client().get(f"/products/detail/{pid}", headers=bearer(token_for(legacy_viewer))))["sellerPhone"]
+        == "12344556697"
+    )
     # a bad cookie or token is no login
     stale = app.test_client()
     stale.set_cookie("session", "forged")
@@ -484,8 +557,12 @@ def test_refused_orders_do_not_use_up_the_hour(app, people):
         assert refusal(seller.buy(pid))[1] == 4005  # own product
     ok(buyer.buy(pid))
     with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(RateEvent)
-                                  .where(RateEvent.kind == "orders:hour")).scalar() == 1
+        assert (
+            db.session.execute(
+                select(func.count()).select_from(RateEvent).where(RateEvent.kind == "orders:hour")
+            ).scalar()
+            == 1
+        )
 
 
 def legacy_order(app, token, itemid, to):
@@ -568,12 +645,16 @@ def _market(app, make_user, make_item, count):
     return [make_item(seller, title=f"商品{n}") for n, seller in enumerate(sellers)]
 
 
-@pytest.mark.parametrize(("settings", "winners"), [
-    ({"FOOF_MAX_OPEN_ORDERS": 3, "FOOF_ORDERS_PER_HOUR": 100}, 3),
-    ({"FOOF_MAX_OPEN_ORDERS": 100, "FOOF_ORDERS_PER_HOUR": 4}, 4),
-])
-def test_orders_sent_at_once_by_one_buyer_stop_at_the_cap(app, serve, make_user, make_item, token_for,
-                                                          settings, winners):
+@pytest.mark.parametrize(
+    ("settings", "winners"),
+    [
+        ({"FOOF_MAX_OPEN_ORDERS": 3, "FOOF_ORDERS_PER_HOUR": 100}, 3),
+        ({"FOOF_MAX_OPEN_ORDERS": 100, "FOOF_ORDERS_PER_HOUR": 4}, 4),
+    ],
+)
+def test_orders_sent_at_once_by_one_buyer_stop_at_the_cap(
+    app, serve, make_user, make_item, token_for, settings, winners
+):
     items = _market(app, make_user, make_item, 10)
     buyer = make_user("13800000001")
     headers = bearer(token_for(buyer))
@@ -587,18 +668,21 @@ def test_orders_sent_at_once_by_one_buyer_stop_at_the_cap(app, serve, make_user,
     assert sorted(reserved) == sorted(row[0] for row in rows)
 
 
-def test_legacy_reservations_sent_at_once_for_one_buyer_stop_at_the_cap(app, serve, make_user, make_item,
-                                                                       token_for):
+def test_legacy_reservations_sent_at_once_for_one_buyer_stop_at_the_cap(app, serve, make_user, make_item, token_for):
     owners = [make_user(f"1390000{n:04d}") for n in range(8)]
     items = [make_item(owner) for owner in owners]
     buyer = make_user("13800000001")
     tokens = [token_for(owner) for owner in owners]
     url = serve(FOOF_MAX_OPEN_ORDERS=3)
-    calls = [lambda token=token, itemid=itemid: _post(
-        f"{url}/item/order", data=urlencode({"token": token, "itemid": itemid, "to": buyer}).encode())
-        for token, itemid in zip(tokens, items)]
+    calls = [
+        lambda token=token, itemid=itemid: _post(
+            f"{url}/item/order", data=urlencode({"token": token, "itemid": itemid, "to": buyer}).encode()
+        )
+        for token, itemid in zip(tokens, items)
+    ]
     replies = _at_once(calls)
     assert sorted(json.dumps(body) for _, body in replies) == sorted(
-        [json.dumps({"status": "success"})] * 3 + [json.dumps({"status": "failure", "info": "not for trade"})] * 5)
+        [json.dumps({"status": "success"})] * 3 + [json.dumps({"status": "failure", "info": "not for trade"})] * 5
+    )
     assert len(order_rows(app)) == 3
     assert sum(item_state(app, itemid)[0] == 3 for itemid in items) == 3

@@ -16,6 +16,7 @@ table does not list fails :func:`test_every_field_a_view_reads_is_in_the_table`.
 
 One app per route (a parametrised test); the field × value grid runs inside it.
 """
+
 import hashlib
 import inspect
 import json
@@ -32,20 +33,52 @@ from tests.conftest import table_snapshot
 HUGE = "x" * 100_000
 #: Every JSON type the issue names (the lone surrogate goes out as the escape ``\ud800``).
 JSON_VALUES = [
-    ("null", None), ("true", True), ("0", 0), ("-1", -1), ("1e308", 1e308), ("empty", ""),
-    ("surrogate", "\ud800"), ("[]", []), ('["x"]', ["x"]), ("{}", {}), ("100kB", HUGE),
+    ("null", None),
+    ("true", True),
+    ("0", 0),
+    ("-1", -1),
+    ("1e308", 1e308),
+    ("empty", ""),
+    ("surrogate", "\ud800"),
+    ("[]", []),
+    ('["x"]', ["x"]),
+    ("{}", {}),
+    ("100kB", HUGE),
 ]
 #: The same as they reach a query string or a path: strings (raw, not yet URL-encoded).
 SURROGATE_URL = "%ED%A0%80"
 STRING_VALUES = [
-    ("null", "null"), ("true", "true"), ("0", "0"), ("-1", "-1"), ("1e308", "1e308"),
-    ("empty", ""), ("surrogate", SURROGATE_URL), ("[]", "[]"), ('["x"]', '["x"]'), ("{}", "{}"),
+    ("null", "null"),
+    ("true", "true"),
+    ("0", "0"),
+    ("-1", "-1"),
+    ("1e308", "1e308"),
+    ("empty", ""),
+    ("surrogate", SURROGATE_URL),
+    ("[]", "[]"),
+    ('["x"]', '["x"]'),
+    ("{}", "{}"),
     ("100kB", HUGE),
 ]
-LEAKS = ("Traceback", "sqlalchemy", "SELECT ", "INSERT ", "UPDATE ", "DELETE FROM", "pymysql",
-         "sqlite3", "Error(", 'File "/')
-TYPES = {"application/json; charset=utf-8", "text/plain; charset=utf-8", "text/html; charset=utf-8",
-         "image/jpeg", "text/plain"}
+LEAKS = (
+    "Traceback",
+    "sqlalchemy",
+    "SELECT ",
+    "INSERT ",
+    "UPDATE ",
+    "DELETE FROM",
+    "pymysql",
+    "sqlite3",
+    "Error(",
+    'File "/',
+)
+TYPES = {
+    "application/json; charset=utf-8",
+    "text/plain; charset=utf-8",
+    "text/html; charset=utf-8",
+    "image/jpeg",
+    "text/plain",
+}
 ABSENT = object()  # a field that is only sent when it is the one under test
 
 
@@ -70,20 +103,22 @@ class World:
         self.app, self.client, self._token_for = app, client, token_for
         self.seller = make_user(SELLER_PHONE, _sha1(REST_PASSWORD), idcard="213170001")
         self.buyer = make_user(BUYER_PHONE, _sha1(REST_PASSWORD), idcard="213170002")
-        self.item = make_item(self.seller)                                  # 1: on sale, the seller's
-        self.reserved = make_item(self.seller, sold=3, to=self.buyer)       # 2: reserved for the buyer
-        self.other = make_item(self.buyer, title="二手自行车", type=3)        # 3: on sale, the buyer's
-        self.to_buy = make_item(self.buyer, title="台灯")                   # 4: for the seller to buy
+        self.item = make_item(self.seller)  # 1: on sale, the seller's
+        self.reserved = make_item(self.seller, sold=3, to=self.buyer)  # 2: reserved for the buyer
+        self.other = make_item(self.buyer, title="二手自行车", type=3)  # 3: on sale, the buyer's
+        self.to_buy = make_item(self.buyer, title="台灯")  # 4: for the seller to buy
         with app.app_context():
-            self.order = orders.create(self.seller, self.other, "0")      # the seller buys item 3
-            self.sold_item = make_item(self.seller, title="书桌")          # the seller's, ordered by
-            self.sale = orders.create(self.buyer, self.sold_item, "0")    # the buyer
+            self.order = orders.create(self.seller, self.other, "0")  # the seller buys item 3
+            self.sold_item = make_item(self.seller, title="书桌")  # the seller's, ordered by
+            self.sale = orders.create(self.buyer, self.sold_item, "0")  # the buyer
             self.message = messaging.push(self.buyer, self.seller, 0, "想要")  # a trade request
             db.session.rollback()
         self.refresh()
         assert client.post("/fav/add", json={"token": self.token, "data": [self.to_buy]}).json["status"] == "success"
-        reply = client.post("/users", json={"username": "xiaocaomei", "password": "abcdefg",
-                                            "resetQuestion": "3", "resetAnswer": "happy"})
+        reply = client.post(
+            "/users",
+            json={"username": "xiaocaomei", "password": "abcdefg", "resetQuestion": "3", "resetAnswer": "happy"},
+        )
         assert reply.json["state"] == 200, reply.json
         assert client.get("/users/detail").json["state"] == 200  # the seller's profile row exists
 
@@ -105,8 +140,11 @@ class World:
         from foof.models import User
 
         with self.app.app_context():
-            db.session.execute(update(User).where(User.uuid == self.seller)
-                               .values(password=passwords.hash_password(_sha1(REST_PASSWORD))))
+            db.session.execute(
+                update(User)
+                .where(User.uuid == self.seller)
+                .values(password=passwords.hash_password(_sha1(REST_PASSWORD)))
+            )
             db.session.commit()
 
     def code(self, phonenumber):
@@ -142,8 +180,15 @@ def spec(face, body=None, args=None, path=None, login=True, form=False, refuses_
     ``login``: the call is made as the seller (legacy token / REST cookie); ``refuses_valid``:
     even the valid request is refused here (an upload route without a file, payments without
     Alipay keys, a notice without Alipay's signature)."""
-    return {"face": face, "body": dict(body or {}), "args": dict(args or {}), "path": dict(path or {}),
-            "login": login, "form": form, "refuses_valid": refuses_valid}
+    return {
+        "face": face,
+        "body": dict(body or {}),
+        "args": dict(args or {}),
+        "path": dict(path or {}),
+        "login": login,
+        "form": form,
+        "refuses_valid": refuses_valid,
+    }
 
 
 def legacy(body=None, path=None, token=True, refuses_valid=False):
@@ -162,11 +207,24 @@ def upload(**kwargs):
 
 
 ITEM_BODY = {"title": "九成新小米充电宝", "type": 1, "price": 39.9, "depreciatione": 90, "note": "东门自提"}
-PRODUCT_BODY = {"name": "卫生纸", "category": "00005", "description": "超市买的，剩下4包", "location": "1",
-                "price": "4", "tags": "餐巾纸,卫生纸"}
-ALIPAY_NOTICE = {"notify_id": "1", "app_id": "2021000000000000", "out_trade_no": "00000000000000000001",
-                 "trade_no": "2026120122001", "trade_status": "TRADE_SUCCESS", "total_amount": "1.23",
-                 "sign_type": "RSA2", "sign": "abc"}
+PRODUCT_BODY = {
+    "name": "卫生纸",
+    "category": "00005",
+    "description": "超市买的，剩下4包",
+    "location": "1",
+    "price": "4",
+    "tags": "餐巾纸,卫生纸",
+}
+ALIPAY_NOTICE = {
+    "notify_id": "1",
+    "app_id": "2021000000000000",
+    "out_trade_no": "00000000000000000001",
+    "trade_no": "2026120122001",
+    "trade_status": "TRADE_SUCCESS",
+    "total_amount": "1.23",
+    "sign_type": "RSA2",
+    "sign": "abc",
+}
 
 #: (rule, method) → the ways to call it (a list when one route does two things).
 ROUTES = {
@@ -176,14 +234,26 @@ ROUTES = {
     ("/user/published", "POST"): legacy({"uuid": SELLER}, token=False),
     ("/user/finished", "POST"): legacy(),
     ("/user/login", "POST"): legacy({"phonenumber": SELLER_PHONE, "password": _sha1(REST_PASSWORD)}, token=False),
-    ("/user/register", "POST"): legacy({"phonenumber": NEW_PHONE, "verifycode": lambda w: w.code(NEW_PHONE),
-                                        "password": _sha1("new password")}, token=False),
-    ("/user/reset", "POST"): legacy({"phonenumber": BUYER_PHONE, "verifycode": lambda w: w.code(BUYER_PHONE),
-                                     "password": _sha1(REST_PASSWORD)}, token=False),
+    ("/user/register", "POST"): legacy(
+        {"phonenumber": NEW_PHONE, "verifycode": lambda w: w.code(NEW_PHONE), "password": _sha1("new password")},
+        token=False,
+    ),
+    ("/user/reset", "POST"): legacy(
+        {"phonenumber": BUYER_PHONE, "verifycode": lambda w: w.code(BUYER_PHONE), "password": _sha1(REST_PASSWORD)},
+        token=False,
+    ),
     ("/user/requirecode", "POST"): legacy({"phonenumber": NEW_PHONE}, token=False),
     ("/user/avatar", "POST"): legacy({"file": ABSENT}, refuses_valid=True),
-    ("/user/modify", "POST"): legacy({"username": "小王", "password": ABSENT, "idcard": "213170001",
-                                      "studentid": "213170001", "address": "梅园", "info": "你好"}),
+    ("/user/modify", "POST"): legacy(
+        {
+            "username": "小王",
+            "password": ABSENT,
+            "idcard": "213170001",
+            "studentid": "213170001",
+            "address": "梅园",
+            "info": "你好",
+        }
+    ),
     ("/user/mail/verify", "POST"): legacy({"idcard": "213170001"}),
     ("/user/mail/verify/<path:token>", "GET"): legacy(path={"token": lambda w: w.mail_token()}, token=False),
     ("/user/mail/verify/<path:token>", "POST"): legacy(path={"token": lambda w: w.mail_token()}, token=False),
@@ -208,17 +278,26 @@ ROUTES = {
     ("/image/avatar/<path:name>", "GET"): legacy(path={"name": "default.jpg"}, token=False),
     ("/image/item/<path:name>", "GET"): legacy(path={"name": "default.jpg"}, token=False),
     # ---- secondhand face
-    ("/users", "POST"): rest({"username": "dacaomei", "password": "abcdefg", "resetQuestion": "3",
-                              "resetAnswer": "happy"}, login=False),
+    ("/users", "POST"): rest(
+        {"username": "dacaomei", "password": "abcdefg", "resetQuestion": "3", "resetAnswer": "happy"}, login=False
+    ),
     ("/users/sessions", "POST"): rest({"username": SELLER_PHONE, "password": REST_PASSWORD}, login=False),
     ("/users/sessions", "DELETE"): rest(),
     ("/users/password", "PATCH"): rest({"oldPassword": REST_PASSWORD, "newPassword": REST_PASSWORD}),
-    ("/users/password/reset", "POST"): rest({"username": "xiaocaomei", "resetAnswer": "happy",
-                                             "newPassword": "abcdefg"}, login=False),
+    ("/users/password/reset", "POST"): rest(
+        {"username": "xiaocaomei", "resetAnswer": "happy", "newPassword": "abcdefg"}, login=False
+    ),
     ("/users/detail", "GET"): rest(),
-    ("/users/detail", "POST"): rest({"studentNumber": "213170001", "phoneNumber": SELLER_PHONE,
-                                     "email": "a@seu.edu.cn", "alias": "小王", "description": "你好",
-                                     "verifyCode": ABSENT}),
+    ("/users/detail", "POST"): rest(
+        {
+            "studentNumber": "213170001",
+            "phoneNumber": SELLER_PHONE,
+            "email": "a@seu.edu.cn",
+            "alias": "小王",
+            "description": "你好",
+            "verifyCode": ABSENT,
+        }
+    ),
     ("/users/detail/avatar", "PATCH"): upload(),
     ("/users/detail/avatar", "POST"): upload(),
     ("/users/detial/avatar", "PATCH"): upload(),
@@ -237,9 +316,9 @@ ROUTES = {
     ("/products/img/<pid>", "PATCH"): upload(path={"pid": lambda w: f"{w.item:020d}"}),
     ("/products/img/<pid>", "POST"): upload(path={"pid": lambda w: f"{w.item:020d}"}),
     ("/orders/<key>", "POST"): [
-        rest(args={"trans": "0"}, path={"key": lambda w: f"{w.to_buy:020d}"}),                     # buy
+        rest(args={"trans": "0"}, path={"key": lambda w: f"{w.to_buy:020d}"}),  # buy
         rest(args={"type": "2", "number": "SF123456"}, path={"key": lambda w: f"{w.order:020d}"}),  # express
-        rest(args={"type": "1", "number": "T2026"}, path={"key": lambda w: f"{w.sale:020d}"}),      # pay id
+        rest(args={"type": "1", "number": "T2026"}, path={"key": lambda w: f"{w.sale:020d}"}),  # pay id
     ],
     ("/orders/buy", "GET"): rest(),
     ("/orders/sell", "GET"): rest(),
@@ -259,13 +338,20 @@ CREDENTIAL_ROUTES = {"/user/modify", "/users/password", "/users/sessions", "/use
 def _listing_app():
     from foof import create_app
 
-    return create_app({"FOOF_INSTANCE_PATH": "/tmp/foof-route-listing", "FOOF_DATABASE_URL": "sqlite://",
-                       "FOOF_JWT_SECRET": "x" * 40, "FOOF_SECRET_KEY": "x"})
+    return create_app(
+        {
+            "FOOF_INSTANCE_PATH": "/tmp/foof-route-listing",
+            "FOOF_DATABASE_URL": "sqlite://",
+            "FOOF_JWT_SECRET": "x" * 40,
+            "FOOF_SECRET_KEY": "x",
+        }
+    )
 
 
 def _url_map_routes(app):
-    return sorted((rule.rule, method) for rule in app.url_map.iter_rules()
-                  for method in rule.methods - {"HEAD", "OPTIONS"})
+    return sorted(
+        (rule.rule, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
 
 
 LISTED = _url_map_routes(_listing_app())
@@ -283,7 +369,8 @@ def test_every_route_has_an_entry():
 
 
 _READ_BY_NAME = re.compile(
-    r"""(?:\bfield|\.get|\bargs\.get)\(\s*["'](\w+)["']|args\[\s*["'](\w+)["']\s*\]|["'](\w+)["']\s+in\s+args""")
+    r"""(?:\bfield|\.get|\bargs\.get)\(\s*["'](\w+)["']|args\[\s*["'](\w+)["']\s*\]|["'](\w+)["']\s+in\s+args"""
+)
 
 
 def test_every_field_a_view_reads_is_in_the_table():
@@ -396,7 +483,7 @@ def _refused(way, reply):
 def _cells(way):
     """(field, label, bad value) for every field of the entry × every hostile value."""
     for name in way["body"]:
-        for label, value in (STRING_VALUES if way["form"] else JSON_VALUES):
+        for label, value in STRING_VALUES if way["form"] else JSON_VALUES:
             yield name, label, value
     for name in list(way["args"]) + list(way["path"]):
         for label, value in STRING_VALUES:
@@ -538,18 +625,39 @@ def test_item_9_lone_surrogate_is_refused(app, client, world, path, method, body
         # issue #12 item 5: invalid JSON on the legacy face is the old body parser's 400,
         # before any route (so before the token is read)
         assert (reply.status, reply.content_type, reply.data) == (
-            "400 Bad Request", "text/plain; charset=utf-8", b"Bad Request")
+            "400 Bad Request",
+            "text/plain; charset=utf-8",
+            b"Bad Request",
+        )
 
 
-PUBLIC_POST = {"/user/published", "/user/login", "/user/register", "/user/reset", "/user/requirecode",
-               "/item/search", "/user/mail/verify/<path:token>"}
-LEGACY_TOKEN_ROUTES = sorted(rule for rule, method in LISTED if method == "POST"
-                             and rule.startswith(("/user/", "/item/", "/fav/")) and rule not in PUBLIC_POST)
+PUBLIC_POST = {
+    "/user/published",
+    "/user/login",
+    "/user/register",
+    "/user/reset",
+    "/user/requirecode",
+    "/item/search",
+    "/user/mail/verify/<path:token>",
+}
+LEGACY_TOKEN_ROUTES = sorted(
+    rule
+    for rule, method in LISTED
+    if method == "POST" and rule.startswith(("/user/", "/item/", "/fav/")) and rule not in PUBLIC_POST
+)
 
 
 def test_the_token_route_list_is_complete():
-    assert {"/user/me", "/user/modify", "/user/mail/verify", "/item/add", "/item/image", "/fav/query",
-            "/user/chat/fetchnew", "/user/want/deleteall"} <= set(LEGACY_TOKEN_ROUTES)
+    assert {
+        "/user/me",
+        "/user/modify",
+        "/user/mail/verify",
+        "/item/add",
+        "/item/image",
+        "/fav/query",
+        "/user/chat/fetchnew",
+        "/user/want/deleteall",
+    } <= set(LEGACY_TOKEN_ROUTES)
     assert all("<" not in rule for rule in LEGACY_TOKEN_ROUTES)
 
 
@@ -588,8 +696,12 @@ def test_rest_body_that_is_not_a_json_object_is_refused(app, client, world, body
     """Found by the matrix: a body that is not a JSON object was read as "no fields", so
     ``POST /users/detail`` answered 200 and touched the profile's update time."""
     before = table_snapshot(app)
-    for path, method in (("/users/detail", "POST"), ("/products", "POST"),
-                         (f"/products/{world.item:020d}", "PATCH"), ("/users/password", "PATCH")):
+    for path, method in (
+        ("/users/detail", "POST"),
+        ("/products", "POST"),
+        (f"/products/{world.item:020d}", "PATCH"),
+        ("/users/password", "PATCH"),
+    ):
         reply = client.open(path, method=method, data=body, content_type="application/json")
         assert reply.json == {"state": 4005, "message": "输入数据不合法", "data": None}, (path, body)
     assert table_snapshot(app) == before

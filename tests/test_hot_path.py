@@ -1,5 +1,6 @@
 """The hot path (foof/legacy/hot.py) answers exactly as the Flask routes, and the per-thread
 reads (foof/domain/reads.py) never serve stale data."""
+
 import threading
 
 import pytest
@@ -34,7 +35,7 @@ def _same(first, second):
 
 @pytest.fixture
 def people(make_user, make_item):
-    seller = make_user("13800000001", "pw", username="卖家", info="有\"引号\"和\\反斜杠")
+    seller = make_user("13800000001", "pw", username="卖家", info='有"引号"和\\反斜杠')
     buyer = make_user("13800000002", "pw")
     live = make_item(seller, title="九成新 iPad / 带笔", price=1e21, note="𝄞 四字节字符")
     cheap = make_item(seller, title="书", price=0.1 + 0.2)
@@ -45,12 +46,27 @@ def people(make_user, make_item):
 
 def _read_paths(people):
     return [
-        f"/item/{people['live']}", f"/item/{people['cheap']}", f"/item/{people['deleted']}",
-        f"/item/{people['want']}", "/item/999999", "/item/0", "/item/2147483648", "/item/-1",
-        f"/item/0{people['live']}", f"/ITEM/{people['live']}", f"/Item/{people['live']}/",
-        f"/item/{people['live']}?x=1", "/item/abc", "/item/%31",
-        f"/user/{people['seller']}", f"/user/{people['buyer']}", "/user/424242", "/user/0",
-        f"/USER/{people['seller']}/", f"/user/{people['seller']}?token=x", "/user/１",
+        f"/item/{people['live']}",
+        f"/item/{people['cheap']}",
+        f"/item/{people['deleted']}",
+        f"/item/{people['want']}",
+        "/item/999999",
+        "/item/0",
+        "/item/2147483648",
+        "/item/-1",
+        f"/item/0{people['live']}",
+        f"/ITEM/{people['live']}",
+        f"/Item/{people['live']}/",
+        f"/item/{people['live']}?x=1",
+        "/item/abc",
+        "/item/%31",
+        f"/user/{people['seller']}",
+        f"/user/{people['buyer']}",
+        "/user/424242",
+        "/user/0",
+        f"/USER/{people['seller']}/",
+        f"/user/{people['seller']}?token=x",
+        "/user/１",
     ]
 
 
@@ -81,6 +97,7 @@ def test_plain_reads_are_served_without_flask(app, client, people):
 def _send(app, people, sender, to, data):
     with app.app_context():
         from foof.domain import messaging
+
         return messaging.push(sender, to, 1, data)
 
 

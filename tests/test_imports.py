@@ -6,10 +6,9 @@ hides the cycle from Python's loader. ``from a.b import c`` points at the module
 there is one, otherwise at ``a.b``. Importing a submodule is not counted as importing its parent
 packages (every module would otherwise depend on ``foof/__init__.py``, which imports them back).
 """
+
 import ast
 from pathlib import Path
-
-import pytest
 
 import foof
 
@@ -125,9 +124,10 @@ def tangles(graph):
 
 
 def _describe(cycle, modules):
-    return " -> ".join(
-        f"{src} ({modules[src].relative_to(ROOT.parent)}:{line})" for src, line, _ in cycle
-    ) + f" -> {cycle[0][0]}"
+    return (
+        " -> ".join(f"{src} ({modules[src].relative_to(ROOT.parent)}:{line})" for src, line, _ in cycle)
+        + f" -> {cycle[0][0]}"
+    )
 
 
 def _report(graph, modules, groups):

@@ -1,4 +1,5 @@
 """Legacy /item routes: add (echo), query, modify, delete, images."""
+
 import io
 import os
 
@@ -9,8 +10,14 @@ from tests.conftest import post_json
 
 OK = {"status": "success"}
 INVALID = {"status": "failure", "info": "invaild request"}
-FIELDS = {"title": "未命名商品1", "type": "1", "price": "1.23", "depreciatione": "99",
-          "note": "然而并没什么描述", "sold": "-1"}
+FIELDS = {
+    "title": "未命名商品1",
+    "type": "1",
+    "price": "1.23",
+    "depreciatione": "99",
+    "note": "然而并没什么描述",
+    "sold": "-1",
+}
 
 
 def image(fmt="PNG", size=(80, 60)):
@@ -31,8 +38,10 @@ def upload(client, token, itemid, parts):
 
 def test_add_form_echo_is_the_contract_example(client, user):
     _, token = user
-    reply = client.post("/item/add", data={"token": token, "title": "1", "type": "1", "price": "1",
-                                           "depreciatione": "1", "note": "1", "sold": "1"})
+    reply = client.post(
+        "/item/add",
+        data={"token": token, "title": "1", "type": "1", "price": "1", "depreciatione": "1", "note": "1", "sold": "1"},
+    )
     assert reply.data.decode() == (
         '{"status":"success","data":{"itemid":1,"title":"1","type":"1","price":"1","depreciatione":"1",'
         '"note":"1","sold":"1","uuid":1,"imgurl":"image/item/default.jpg","to":0}}'
@@ -41,8 +50,17 @@ def test_add_form_echo_is_the_contract_example(client, user):
 
 def test_add_json_keeps_client_order_and_types(client, user):
     _, token = user
-    body = {"token": token, "sold": 1, "note": "东门自提", "price": 29.9, "title": "小米充电宝",
-            "to": 77, "depreciatione": 9, "type": 1, "uuid": 999}
+    body = {
+        "token": token,
+        "sold": 1,
+        "note": "东门自提",
+        "price": 29.9,
+        "title": "小米充电宝",
+        "to": 77,
+        "depreciatione": 9,
+        "type": 1,
+        "uuid": 999,
+    }
     reply = post_json(client, "/item/add", body)
     assert reply.data.decode() == (
         '{"status":"success","data":{"itemid":1,"sold":1,"note":"东门自提","price":29.9,"title":"小米充电宝",'
@@ -52,19 +70,40 @@ def test_add_json_keeps_client_order_and_types(client, user):
 
 def test_add_stores_server_values(client, user, item_row):
     uuid, token = user
-    client.post("/item/add", data={"token": token, **FIELDS, "itemid": "50", "uuid": "9",
-                                   "imgurl": "../../x", "to": "3"})
+    client.post(
+        "/item/add", data={"token": token, **FIELDS, "itemid": "50", "uuid": "9", "imgurl": "../../x", "to": "3"}
+    )
     row = item_row(1)
-    assert (row["uuid"], row["imgurl"], row["to"], row["sold"], row["price"]) == (uuid, "image/item/default.jpg", 0, -1, 1.23)
+    assert (row["uuid"], row["imgurl"], row["to"], row["sold"], row["price"]) == (
+        uuid,
+        "image/item/default.jpg",
+        0,
+        -1,
+        1.23,
+    )
     assert item_row(50) is None
 
 
-@pytest.mark.parametrize("change", [
-    {"title": ""}, {"title": "x" * 256}, {"type": "abc"}, {"type": "1.5"}, {"price": "-1"},
-    {"price": "abc"}, {"price": "NaN"}, {"price": "Infinity"}, {"price": "1e400"},
-    {"depreciatione": "x"}, {"note": "n" * 256}, {"sold": "2"}, {"sold": "3"}, {"sold": ""},
-    {"type": "99999999999"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": ""},
+        {"title": "x" * 256},
+        {"type": "abc"},
+        {"type": "1.5"},
+        {"price": "-1"},
+        {"price": "abc"},
+        {"price": "NaN"},
+        {"price": "Infinity"},
+        {"price": "1e400"},
+        {"depreciatione": "x"},
+        {"note": "n" * 256},
+        {"sold": "2"},
+        {"sold": "3"},
+        {"sold": ""},
+        {"type": "99999999999"},
+    ],
+)
 def test_add_validation(client, user, change, item_row):
     _, token = user
     assert client.post("/item/add", data={"token": token, **FIELDS, **change}).json == INVALID
@@ -99,14 +138,30 @@ def test_query_deleted_is_none(client, make_item, user):
 
 def test_modify(client, make_item, user, item_row):
     itemid = make_item(user[0])
-    reply = client.post("/item/modify", data={
-        "token": user[1], "itemid": str(itemid), "title": "小米充电宝", "type": "2", "price": "299.9",
-        "imgurl": "hack", "depreciatione": "98", "note": "一块钱四个", "sold": "-1",
-    })
+    reply = client.post(
+        "/item/modify",
+        data={
+            "token": user[1],
+            "itemid": str(itemid),
+            "title": "小米充电宝",
+            "type": "2",
+            "price": "299.9",
+            "imgurl": "hack",
+            "depreciatione": "98",
+            "note": "一块钱四个",
+            "sold": "-1",
+        },
+    )
     assert reply.json == OK
     row = item_row(itemid)
     assert (row["title"], row["type"], row["price"], row["note"], row["sold"], row["imgurl"]) == (
-        "小米充电宝", 2, 299.9, "一块钱四个", 1, "image/item/default.jpg")
+        "小米充电宝",
+        2,
+        299.9,
+        "一块钱四个",
+        1,
+        "image/item/default.jpg",
+    )
 
 
 def test_modify_not_owner_or_missing_is_forbidden(client, make_item, make_user, token_for, user, item_row):
@@ -155,10 +210,15 @@ def test_images_repeated_file_parts(client, make_item, user, item_row, media_roo
 def test_images_numbered_fields_and_empty_parts(client, make_item, user, item_row):
     uuid, token = user
     itemid = make_item(uuid)
-    parts = [("file0", image(), "a.png"), ("file1", b"", "empty.png"), ("file2", image("GIF"), "c.gif"),
-             ("file3", image("WEBP"), "d.webp")]
+    parts = [
+        ("file0", image(), "a.png"),
+        ("file1", b"", "empty.png"),
+        ("file2", image("GIF"), "c.gif"),
+        ("file3", image("WEBP"), "d.webp"),
+    ]
     assert upload(client, token, itemid, parts).json["imgurl"] == [
-        f"image/item/{uuid}-{itemid}-{n}.jpg" for n in range(3)]
+        f"image/item/{uuid}-{itemid}-{n}.jpg" for n in range(3)
+    ]
 
 
 def test_images_replace_removes_stale_files(client, make_item, user, media_root, item_row):
@@ -172,14 +232,17 @@ def test_images_replace_removes_stale_files(client, make_item, user, media_root,
     assert sorted(os.listdir(media_root / "item")) == ["default.jpg"]
 
 
-@pytest.mark.parametrize("parts", [
-    [],
-    [("file", b"", "empty.png")],
-    [("file", image(), f"{n}.png") for n in range(5)],
-    [("file", image(), "a.png"), ("file", b"just text", "b.jpg")],
-    [("file", image()[:60], "truncated.png")],
-    [("file", b"GIF89a<script>alert(1)</script>", "poly.gif")],
-])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [],
+        [("file", b"", "empty.png")],
+        [("file", image(), f"{n}.png") for n in range(5)],
+        [("file", image(), "a.png"), ("file", b"just text", "b.jpg")],
+        [("file", image()[:60], "truncated.png")],
+        [("file", b"GIF89a<script>alert(1)</script>", "poly.gif")],
+    ],
+)
 def test_images_refused_change_nothing(client, make_item, user, item_row, media_root, parts):
     uuid, token = user
     itemid = make_item(uuid)
@@ -200,9 +263,11 @@ def test_images_body_over_limit(client, make_item, user, item_row, media_root):
     uuid, token = user
     itemid = make_item(uuid)
     boundary = "----foof"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"itemid\"\r\n\r\n{itemid}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="itemid"\r\n\r\n{itemid}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     limit = 10 * 1024 * 1024  # FOOF_MAX_PHOTO_UPLOAD_BYTES: photo uploads have their own limit
     body = head + b"\0" * (limit + 1 - len(head) - len(tail)) + tail

@@ -9,6 +9,7 @@ routes call — and rendered by the one renderer; the bytes must be the recordin
 ``body:`` with the replay's normalisations (``normalise_expected``). The schemas' field order
 is the table's column order, and the dumper agrees with ``dump()`` on awkward values too.
 """
+
 import json
 from datetime import datetime
 from pathlib import Path
@@ -27,8 +28,7 @@ RECORDED = Path(__file__).parent / "recorded"
 
 MODELS = {"public_user": User, "own_user": User, "item": Item, "favourite": Favourite, "message": Chat}
 #: Columns a schema leaves out on purpose (docs/legacy-wire.md §4).
-OMITTED = {"public_user": {"password", "phonenumber", "idcard", "studentid", "address"},
-           "own_user": {"password"}}
+OMITTED = {"public_user": {"password", "phonenumber", "idcard", "studentid", "address"}, "own_user": {"password"}}
 
 
 def _recording(name):
@@ -79,28 +79,44 @@ def _rows(model, *where, order):
 CASES = {
     "items/01_query_success.txt": (
         lambda: _rows(Item, Item.itemid == 1, order=Item.itemid),
-        "item", lambda d, rows: d(rows[0], status="success")),
+        "item",
+        lambda d, rows: d(rows[0], status="success"),
+    ),
     "user/05_published.txt": (
         lambda: _rows(Item, Item.uuid == 1, order=Item.itemid),
-        "item", lambda d, rows: [d(r) for r in rows]),
+        "item",
+        lambda d, rows: [d(r) for r in rows],
+    ),
     "user/01_public_success.txt": (
         lambda: _rows(User, User.uuid == 1, order=User.uuid),
-        "public_user", lambda d, rows: d(rows[0], status="success")),
+        "public_user",
+        lambda d, rows: d(rows[0], status="success"),
+    ),
     "user/03_me_success.txt": (
         lambda: _rows(User, User.uuid == 1, order=User.uuid),
-        "own_user", lambda d, rows: d(rows[0], status="success")),
+        "own_user",
+        lambda d, rows: d(rows[0], status="success"),
+    ),
     "user/07_login_success.txt": (
         lambda: _rows(User, User.uuid == 1, order=User.uuid),
-        "own_user", lambda d, rows: {"status": "success", "info": d(rows[0]), "token": tokens.login_token(1)}),
+        "own_user",
+        lambda d, rows: {"status": "success", "info": d(rows[0]), "token": tokens.login_token(1)},
+    ),
     "fav/01_query.txt": (
         lambda: _rows(Favourite, Favourite.uuid == 1, order=Favourite.id),
-        "favourite", lambda d, rows: {"status": "success", "res": [d(r) for r in rows]}),
+        "favourite",
+        lambda d, rows: {"status": "success", "res": [d(r) for r in rows]},
+    ),
     "chat/03_fetchnew.txt": (
         lambda: _rows(Chat, Chat.to == 1, Chat.fetched.is_(False), order=Chat.id),
-        "message", lambda d, rows: {"status": "success", "data": [d(r) for r in rows]}),
+        "message",
+        lambda d, rows: {"status": "success", "data": [d(r) for r in rows]},
+    ),
     "chat/04_fetchall.txt": (
         lambda: _rows(Chat, Chat.to == 1, order=Chat.id),
-        "message", lambda d, rows: {"status": "success", "data": [d(r) for r in rows]}),
+        "message",
+        lambda d, rows: {"status": "success", "data": [d(r) for r in rows]},
+    ),
 }
 
 
@@ -152,14 +168,42 @@ def test_each_route_function_is_compiled_from_its_schema(kind):
 NOW = datetime(2019, 9, 4, 14, 29, 5, 123456)
 AWKWARD = {
     # an old database: INT studentid, 0/1 flags, VARCHAR chats.type, NULLs, floats
-    "public_user": {"uuid": 7, "password": "x", "username": "名字", "phonenumber": "1", "idcard": "",
-                    "studentid": 0, "address": "", "avatarurl": "image/avatar/default.jpg",
-                    "verified": 1, "score": -3, "info": None},
-    "item": {"itemid": 3, "uuid": 7, "title": "t", "type": 2, "price": 0.1 + 0.2, "imgurl": "",
-             "depreciatione": 99, "note": "", "sold": -1, "to": None},
+    "public_user": {
+        "uuid": 7,
+        "password": "x",
+        "username": "名字",
+        "phonenumber": "1",
+        "idcard": "",
+        "studentid": 0,
+        "address": "",
+        "avatarurl": "image/avatar/default.jpg",
+        "verified": 1,
+        "score": -3,
+        "info": None,
+    },
+    "item": {
+        "itemid": 3,
+        "uuid": 7,
+        "title": "t",
+        "type": 2,
+        "price": 0.1 + 0.2,
+        "imgurl": "",
+        "depreciatione": 99,
+        "note": "",
+        "sold": -1,
+        "to": None,
+    },
     "favourite": {"id": 1, "itemid": 2, "uuid": 3},
-    "message": {"id": 9, "from": 7, "to": 8, "type": "-12", "data": "hi", "fetched": 1,
-                "createdAt": NOW, "updatedAt": NOW},
+    "message": {
+        "id": 9,
+        "from": 7,
+        "to": 8,
+        "type": "-12",
+        "data": "hi",
+        "fetched": 1,
+        "createdAt": NOW,
+        "updatedAt": NOW,
+    },
 }
 AWKWARD["own_user"] = AWKWARD["public_user"]
 

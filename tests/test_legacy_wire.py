@@ -13,6 +13,7 @@ a raw socket; the REST face keeps its own. The header set and order (``Content-T
 Content-Length, Date, Connection: keep-alive``, no ``Server``) is written by
 :func:`foof.legacy.render.node_head`, which the server calls for legacy replies.
 """
+
 import io
 import json
 import socket
@@ -99,8 +100,14 @@ def test_a_json_type_with_parameters_or_suffix_is_json_too(client, world):
 def test_unknown_paths_and_gets_with_a_bad_json_body_are_400_too(client, world):
     """The old body parser ran before the router: an unknown path or a GET with such a body
     never reached a route either."""
-    for method, path in (("POST", "/user/nope"), ("POST", "/"), ("GET", "/item/1"), ("GET", "/user/1"),
-                         ("GET", "/recommend/1"), ("PUT", "/item/add")):
+    for method, path in (
+        ("POST", "/user/nope"),
+        ("POST", "/"),
+        ("GET", "/item/1"),
+        ("GET", "/user/1"),
+        ("GET", "/recommend/1"),
+        ("PUT", "/item/add"),
+    ):
         reply = client.open(path, method=method, data=b'{"a":', content_type="application/json")
         assert _bad_request(reply), (method, path, reply.status)
 
@@ -122,10 +129,13 @@ def test_a_json_object_is_read_as_before(client, world):
 def test_a_chunked_json_body_that_is_not_an_object_is_400(client, world):
     """No Content-Length: the body is read (within its limit) by the field reader, which
     applies the same rule."""
-    for body in (b'[1]', b'{"token":', f'"{world["token"]}"'.encode()):
-        reply = client.post("/user/me", input_stream=io.BytesIO(body),
-                            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-                            environ_overrides={"wsgi.input_terminated": True})
+    for body in (b"[1]", b'{"token":', f'"{world["token"]}"'.encode()):
+        reply = client.post(
+            "/user/me",
+            input_stream=io.BytesIO(body),
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
         assert _bad_request(reply), (body, reply.status, reply.get_data())
 
 
@@ -134,7 +144,10 @@ def test_a_bad_json_body_over_the_limit_is_413_first(app, client, world):
     before = table_snapshot(app)
     reply = client.post("/user/login", data=body, content_type="application/json")
     assert (reply.status, reply.content_type, reply.get_data()) == (
-        "413 Payload Too Large", TEXT, b"Request Entity Too Large")
+        "413 Payload Too Large",
+        TEXT,
+        b"Request Entity Too Large",
+    )
     assert table_snapshot(app) == before
 
 
@@ -152,19 +165,31 @@ def test_the_hot_path_hands_bad_json_polls_to_flask(app, client, world):
     flask_only = Client(hot.next)
     for label, body in NOT_OBJECTS.items():
         body = body.replace(b"TOKEN", world["token"].encode())
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/user/chat/fetchnew", "QUERY_STRING": "",
-                   "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-                   "wsgi.input": io.BytesIO(body)}
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/user/chat/fetchnew",
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+        }
         assert hot.answer(environ, take=False) is None, label
         for each in (client, flask_only):
             reply = each.post("/user/chat/fetchnew", data=body, content_type="application/json")
             assert _bad_request(reply), (label, reply.status, reply.get_data()[:80])
     # a GET the hot path would answer, but with a body: Flask's rule
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/item/1", "QUERY_STRING": "", "CONTENT_LENGTH": "2",
-               "CONTENT_TYPE": "application/json", "wsgi.input": io.BytesIO(b"[]")}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/item/1",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": "2",
+        "CONTENT_TYPE": "application/json",
+        "wsgi.input": io.BytesIO(b"[]"),
+    }
     assert hot.answer(environ, take=False) is None
-    good = client.post("/user/chat/fetchnew", data=json.dumps({"token": world["token"]}),
-                       content_type="application/json")
+    good = client.post(
+        "/user/chat/fetchnew", data=json.dumps({"token": world["token"]}), content_type="application/json"
+    )
     assert (good.status, good.get_data()) == ("200 OK", b'{"status":"success","data":[]}')
 
 
@@ -177,9 +202,15 @@ def test_legacy_status_lines_carry_node_reason_phrases(app, client, world, monke
         (client.get("/nope"), "404 Not Found", b"Not Found"),
         (client.put("/item/add"), "404 Not Found", b"Not Found"),
         (client.get("/image/item/missing.jpg"), "404 Not Found", b"Not Found"),
-        (client.post("/user/login", data=b"x" * (app.config["FOOF_MAX_UPLOAD_BYTES"] + 1),
-                     content_type="application/x-www-form-urlencoded"),
-         "413 Payload Too Large", b"Request Entity Too Large"),
+        (
+            client.post(
+                "/user/login",
+                data=b"x" * (app.config["FOOF_MAX_UPLOAD_BYTES"] + 1),
+                content_type="application/x-www-form-urlencoded",
+            ),
+            "413 Payload Too Large",
+            b"Request Entity Too Large",
+        ),
         (client.post("/user/login", data=b"[", content_type="application/json"), "400 Bad Request", b"Bad Request"),
         (client.post("/user/login", data={"phonenumber": "1"}), "200 OK", None),
         (client.get("/item/1"), "200 OK", None),
@@ -197,7 +228,10 @@ def test_legacy_status_lines_carry_node_reason_phrases(app, client, world, monke
     monkeypatch.setattr(user.accounts, "login", crash)
     reply = client.post("/user/login", data={"phonenumber": "13800000001", "password": "pw"})
     assert (reply.status, reply.content_type, reply.get_data()) == (
-        "500 Internal Server Error", TEXT, b"Internal Server Error")
+        "500 Internal Server Error",
+        TEXT,
+        b"Internal Server Error",
+    )
 
 
 def test_media_status_lines_follow_node_too(app, client):
@@ -311,8 +345,9 @@ def test_reason_phrases_through_waitress(app, world, served, inline):
     for request, line in _wire_cases(world["buyer_token"]):
         [(status, _headers, _body)] = raw_exchange(server.port, request)
         assert status == line, (request[:60], status)
-    too_big = http_request("POST", "/user/login", b"x" * (app.config["FOOF_MAX_UPLOAD_BYTES"] + 1),
-                           "application/x-www-form-urlencoded")
+    too_big = http_request(
+        "POST", "/user/login", b"x" * (app.config["FOOF_MAX_UPLOAD_BYTES"] + 1), "application/x-www-form-urlencoded"
+    )
     [(status, _headers, body)] = raw_exchange(server.port, too_big)
     assert (status, body) == ("HTTP/1.1 413 Payload Too Large", b"Request Entity Too Large")
 

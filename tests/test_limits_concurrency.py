@@ -5,6 +5,7 @@ database connection, as waitress's threads have), released together by a barrier
 test database (a SQLite file, or MariaDB with FOOF_TEST_DATABASE_URL). Before the fix 40
 wrong logins sent at once checked 16-17 passwords against a limit of 10.
 """
+
 import hashlib
 import json
 import threading
@@ -108,10 +109,20 @@ def test_rest_login_40_wrong_at_once_through_both_names_checks_exactly_10(app, m
         return rest_json(client, "POST", "/users/sessions", {"username": name, "password": f"bad{i}"})
 
     answers = at_once(app, 40, attempt)
-    wrong = [a for a in answers if a in ({"status": "failure", "info": "password incorrect"},
-                                         {"state": 4002, "message": "密码验证失败", "data": None})]
-    limited = [a for a in answers if a in (TOO_FREQUENT,
-                                           {"state": 4002, "message": "尝试次数过多，请15分钟后再试", "data": None})]
+    wrong = [
+        a
+        for a in answers
+        if a
+        in (
+            {"status": "failure", "info": "password incorrect"},
+            {"state": 4002, "message": "密码验证失败", "data": None},
+        )
+    ]
+    limited = [
+        a
+        for a in answers
+        if a in (TOO_FREQUENT, {"state": 4002, "message": "尝试次数过多，请15分钟后再试", "data": None})
+    ]
     assert (len(wrong), len(limited), len(checked)) == (10, 30, 10), answers
 
 
@@ -121,12 +132,29 @@ def test_reset_answers_at_once_by_name_and_phone_check_exactly_10(app, make_user
         from foof.domain import clock
         from foof.models import UserProfile
 
-        db.session.add(UserProfile(uuid=uuid, login="owner111", reset_question="q",
-                                   reset_answer=passwords.hash_password("happy"), role="3",
-                                   identified="0", alias="", created_at=clock.now()))
+        db.session.add(
+            UserProfile(
+                uuid=uuid,
+                login="owner111",
+                reset_question="q",
+                reset_answer=passwords.hash_password("happy"),
+                role="3",
+                identified="0",
+                alias="",
+                created_at=clock.now(),
+            )
+        )
         db.session.commit()
-    answers = at_once(app, 30, lambda c, i: rest_json(c, "POST", "/users/password/reset", {
-        "username": "owner111" if i % 2 else PHONE, "resetAnswer": f"sad{i}", "newPassword": "n3wpass"}))
+    answers = at_once(
+        app,
+        30,
+        lambda c, i: rest_json(
+            c,
+            "POST",
+            "/users/password/reset",
+            {"username": "owner111" if i % 2 else PHONE, "resetAnswer": f"sad{i}", "newPassword": "n3wpass"},
+        ),
+    )
     assert states(answers) == [(4002, "密码验证失败")] * 10 + [(4002, "尝试次数过多，请15分钟后再试")] * 20
     assert len(checked) == 10
 
@@ -134,9 +162,17 @@ def test_reset_answers_at_once_by_name_and_phone_check_exactly_10(app, make_user
 def test_old_password_guesses_at_once_check_exactly_10(app, make_user, token_for, checked):
     uuid = make_user(PHONE, sha1("123456"))
     token = token_for(uuid)
-    answers = at_once(app, 25, lambda c, i: rest_json(
-        c, "PATCH", "/users/password", {"oldPassword": f"wrong{i}", "newPassword": "abcdefg"},
-        headers={"Authorization": f"Bearer {token}"}))
+    answers = at_once(
+        app,
+        25,
+        lambda c, i: rest_json(
+            c,
+            "PATCH",
+            "/users/password",
+            {"oldPassword": f"wrong{i}", "newPassword": "abcdefg"},
+            headers={"Authorization": f"Bearer {token}"},
+        ),
+    )
     assert states(answers) == [(4002, "密码验证失败")] * 10 + [(4002, "尝试次数过多，请15分钟后再试")] * 15
     assert len(checked) == 10
     with app.app_context():
@@ -147,6 +183,7 @@ def requirecode(ip, phone):
     def send(client, i):
         client.environ_base["REMOTE_ADDR"] = ip
         return client.post("/user/requirecode", data={"phonenumber": phone(i)})
+
     return send
 
 
@@ -181,8 +218,9 @@ def test_sms_codes_per_number_per_day_hold_at_once(app, outbox, clock):
 def test_chat_pushes_at_once_store_exactly_the_limit(app, make_user, token_for):
     sender, to = make_user("1", "p"), make_user("2", "p")
     token = token_for(sender)
-    answers = at_once(app, 45, lambda c, i: c.post("/user/chat/push", data={
-        "token": token, "to": to, "type": 1, "data": f"m{i}"}))
+    answers = at_once(
+        app, 45, lambda c, i: c.post("/user/chat/push", data={"token": token, "to": to, "type": 1, "data": f"m{i}"})
+    )
     assert sum(a == {"status": "success"} for a in answers) == 30
     assert sum(a == TOO_FREQUENT for a in answers) == 15
     with app.app_context():
@@ -192,8 +230,12 @@ def test_chat_pushes_at_once_store_exactly_the_limit(app, make_user, token_for):
 def test_rest_registrations_from_one_address_at_once_create_exactly_10(app):
     def register(client, i):
         client.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-        return rest_json(client, "POST", "/users", {"username": f"user{i:04d}", "password": "123456",
-                                                   "resetQuestion": "q", "resetAnswer": "a"})
+        return rest_json(
+            client,
+            "POST",
+            "/users",
+            {"username": f"user{i:04d}", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+        )
 
     answers = at_once(app, 16, register)
     assert states(answers) == [(200, None)] * 10 + [(4002, "注册次数过多，请24小时后再试")] * 6

@@ -1,6 +1,7 @@
 """A password changed while a login's password check runs (a slow hash) must refuse what the
 old password earned: the token minted and the session started (found by attacking the change:
 4 of 13 tokens and 3 of 13 sessions won that race and outlived the change)."""
+
 import hashlib
 
 import pytest
@@ -28,8 +29,9 @@ def change_during_check(app, monkeypatch):
             uuid, new = armed.pop("uuid"), armed.pop("new")
 
             def change():
-                db.session.execute(db.update(User).where(User.uuid == uuid)
-                                   .values(password=passwords.hash_password(new)))
+                db.session.execute(
+                    db.update(User).where(User.uuid == uuid).values(password=passwords.hash_password(new))
+                )
                 accounts.password_changed(uuid)
 
             atomic(change)
@@ -57,8 +59,9 @@ def test_a_legacy_token_earned_with_the_old_password_is_refused(client, make_use
 
 def test_a_rest_session_earned_with_the_old_password_does_not_survive(app, change_during_check):
     browser = app.test_client()
-    reply = browser.post("/users", json={"username": "racer", "password": "oldpass",
-                                         "resetQuestion": "q", "resetAnswer": "a"})
+    reply = browser.post(
+        "/users", json={"username": "racer", "password": "oldpass", "resetQuestion": "q", "resetAnswer": "a"}
+    )
     assert reply.get_json()["state"] == 200
     with app.app_context():
         uuid = db.session.execute(db.select(User.uuid).where(User.username == "racer")).scalar()

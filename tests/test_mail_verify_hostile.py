@@ -7,6 +7,7 @@
   cannot confirm an ``idcard`` override the requester typed. A plain GET that asks for JSON
   (or sends no ``Accept``) keeps the contract's answer and verifies. HEAD never verifies.
 """
+
 import json
 import threading
 import urllib.request
@@ -22,8 +23,13 @@ OK = {"status": "success"}
 INVALID = {"status": "failure", "info": "invaild request"}
 TOO_FREQUENT = {"status": "failure", "info": "request too frequent"}
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-HTML_ACCEPTS = [BROWSER, "text/html", "text/html, application/json;q=0.5", "text/*",
-                "application/xhtml+xml,text/html;q=0.9,*/*;q=0.1"]
+HTML_ACCEPTS = [
+    BROWSER,
+    "text/html",
+    "text/html, application/json;q=0.5",
+    "text/*",
+    "application/xhtml+xml,text/html;q=0.9,*/*;q=0.1",
+]
 
 
 def _me(client, token):
@@ -133,8 +139,7 @@ def test_scanner_visits_change_nothing(client, victim_link):
 
 def test_the_page_button_confirms_the_override(client, victim_link):
     token, path = victim_link
-    reply = client.post(path, headers={"Accept": BROWSER,
-                                       "Content-Type": "application/x-www-form-urlencoded"}, data="")
+    reply = client.post(path, headers={"Accept": BROWSER, "Content-Type": "application/x-www-form-urlencoded"}, data="")
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
     text = reply.get_data(as_text=True)
@@ -178,17 +183,33 @@ def test_expired_link_page_has_no_button(app, client, victim_link, clock):
     import time as real_time
 
     import jwt as pyjwt
+
     now = int(real_time.time())
-    expired = pyjwt.encode({"uuid": uuid, "generate": now * 1000, "iat": now - 3600, "exp": now - 1800,
-                            "useage": "mail", "idcard": "220190002"}, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+    expired = pyjwt.encode(
+        {
+            "uuid": uuid,
+            "generate": now * 1000,
+            "iat": now - 3600,
+            "exp": now - 1800,
+            "useage": "mail",
+            "idcard": "220190002",
+        },
+        app.config["JWT_SECRET_KEY"],
+        algorithm="HS256",
+    )
     for method in ("GET", "POST"):
         reply = client.open(f"/user/mail/verify/{expired}", method=method, headers={"Accept": BROWSER})
         assert "无效" in reply.get_data(as_text=True) and "<form" not in reply.get_data(as_text=True)
     assert _state(client, token) == (0, "213170001")
 
 
-HOSTILE_TOKENS = ['"><script>alert(1)</script>', "<img src=x onerror=alert(1)>", "x'onmouseover='alert(1)",
-                  "%3Cscript%3Ealert(1)%3C/script%3E", "a" * 5000]
+HOSTILE_TOKENS = [
+    '"><script>alert(1)</script>',
+    "<img src=x onerror=alert(1)>",
+    "x'onmouseover='alert(1)",
+    "%3Cscript%3Ealert(1)%3C/script%3E",
+    "a" * 5000,
+]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE_TOKENS)

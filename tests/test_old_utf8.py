@@ -1,6 +1,7 @@
 """docs/legacy-wire.md §4: on an old MySQL ``utf8`` (3-byte) table a 4-byte character is a handled
 failure, not a 500, and nothing is half-written. SQLite has no such tables: there the same
 request simply stores the emoji."""
+
 from sqlalchemy import text
 
 from foof.extensions import db

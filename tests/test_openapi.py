@@ -4,6 +4,7 @@ The document is held to the URL map in both directions (a route added without it
 documentation, or documentation left behind by a removed route, fails here), and real
 replies are loaded with the response schemas it is built from, so the shapes cannot drift.
 """
+
 import re
 
 import pytest
@@ -37,11 +38,23 @@ def test_document_has_the_openapi_3_shape(spec, app):
     assert spec["info"]["title"] and spec["info"]["version"]
     assert isinstance(spec["paths"], dict) and spec["paths"]
     schemes = spec["components"]["securitySchemes"]
-    assert schemes["cookieSession"] == {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"],
-                                        "description": schemes["cookieSession"]["description"]}
+    assert schemes["cookieSession"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": app.config["SESSION_COOKIE_NAME"],
+        "description": schemes["cookieSession"]["description"],
+    }
     assert schemes["bearerToken"]["type"] == "http" and schemes["bearerToken"]["scheme"] == "bearer"
-    for name in ("Envelope", "RegisterRequest", "LoginRequest", "UserDetail", "ProductListEntry", "ProductDetail",
-                 "OrderEntry", "OrderString"):
+    for name in (
+        "Envelope",
+        "RegisterRequest",
+        "LoginRequest",
+        "UserDetail",
+        "ProductListEntry",
+        "ProductDetail",
+        "OrderEntry",
+        "OrderString",
+    ):
         assert name in spec["components"]["schemas"]
     assert sorted(spec["components"]["schemas"]["Envelope"]["properties"]["state"]["enum"]) == sorted(schemas.STATES)
 
@@ -54,13 +67,21 @@ def _rest_routes(app):
 
 
 def test_every_rest_route_is_documented(app, spec):
-    documented = {(shape(path), method) for path, operations in spec["paths"].items() for method in operations
-                  if method != "parameters"}
+    documented = {
+        (shape(path), method)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method != "parameters"
+    }
     missing = sorted((rule, method) for rule, method in _rest_routes(app) if (shape(rule), method) not in documented)
     assert missing == []
     # Both spellings of the upload routes, as the seed and the corrected clients use them.
-    for path in ("/users/detial/avatar", "/users/detail/avatar", "/users/detial/studentcard",
-                 "/users/detail/studentcard"):
+    for path in (
+        "/users/detial/avatar",
+        "/users/detail/avatar",
+        "/users/detial/studentcard",
+        "/users/detail/studentcard",
+    ):
         assert {"post", "patch"} <= set(spec["paths"][path])
 
 
@@ -117,32 +138,50 @@ def test_real_replies_match_the_response_schemas(app, client, make_user, make_it
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     app.config.update(
         FOOF_ALIPAY_APP_ID="2021000122612470",
-        FOOF_ALIPAY_PRIVATE_KEY=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()).decode(),
-        FOOF_ALIPAY_PUBLIC_KEY=key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
-    assert client.post("/users", json={"username": "lower111", "password": "123456", "resetQuestion": "3",
-                                       "resetAnswer": "happy"}).get_json()["state"] == 200
+        FOOF_ALIPAY_PRIVATE_KEY=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        FOOF_ALIPAY_PUBLIC_KEY=key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+    assert (
+        client.post(
+            "/users", json={"username": "lower111", "password": "123456", "resetQuestion": "3", "resetAnswer": "happy"}
+        ).get_json()["state"]
+        == 200
+    )
     login = client.post("/users/sessions", json={"username": "lower111", "password": "123456"}).get_json()
     schemas.LoginEnvelope().load(login)
     schemas.UserDetailEnvelope().load(client.get("/users/detail").get_json())
     seller, buyer = make_user("13800000001"), make_user("13800000002")
-    added = client.post("/products", json={"name": "卫生纸", "category": "00012", "description": "剩下4包",
-                                           "location": "1", "price": "4", "tags": "餐巾纸,卫生纸"},
-                        headers=_bearer(token_for(seller))).get_json()
+    added = client.post(
+        "/products",
+        json={
+            "name": "卫生纸",
+            "category": "00012",
+            "description": "剩下4包",
+            "location": "1",
+            "price": "4",
+            "tags": "餐巾纸,卫生纸",
+        },
+        headers=_bearer(token_for(seller)),
+    ).get_json()
     schemas.TextEnvelope().load(added)
     make_item(seller, title="核酸抗原", price=6)
     schemas.ProductListEnvelope().load(client.get("/products").get_json())
     schemas.ProductListEnvelope().load(client.get("/products/12").get_json())
     schemas.ProductDetailEnvelope().load(client.get(f"/products/detail/{added['data']}").get_json())
-    schemas.EmptyEnvelope().load(client.post(f"/orders/{added['data']}?trans=0",
-                                             headers=_bearer(token_for(buyer))).get_json())
+    schemas.EmptyEnvelope().load(
+        client.post(f"/orders/{added['data']}?trans=0", headers=_bearer(token_for(buyer))).get_json()
+    )
     bought = client.get("/orders/buy", headers=_bearer(token_for(buyer))).get_json()
     schemas.OrderListEnvelope().load(bought)
     assert len(bought["data"]) == 1
     schemas.OrderListEnvelope().load(client.get("/orders/sell", headers=_bearer(token_for(seller))).get_json())
-    info = client.post("/alipay/info", json={"out_trade_no": bought["data"][0]["id"]},
-                       headers=_bearer(token_for(buyer))).get_json()
+    info = client.post(
+        "/alipay/info", json={"out_trade_no": bought["data"][0]["id"]}, headers=_bearer(token_for(buyer))
+    ).get_json()
     schemas.OrderStringEnvelope().load(info)
     refused = client.post("/alipay/info", json={"out_trade_no": "1"}).get_json()
     schemas.EmptyEnvelope().load(refused)
@@ -150,14 +189,34 @@ def test_real_replies_match_the_response_schemas(app, client, make_user, make_it
 
 
 def test_seed_request_examples_load():
-    schemas.RegisterRequest().load({"username": "xiaocaomei", "password": "abcdefg", "resetQuestion": "3",
-                                    "resetAnswer": "happy"})
+    schemas.RegisterRequest().load(
+        {"username": "xiaocaomei", "password": "abcdefg", "resetQuestion": "3", "resetAnswer": "happy"}
+    )
     schemas.LoginRequest().load({"username": "lower111", "password": "123456"})
     schemas.PasswordChangeRequest().load({"oldPassword": "888888", "newPassword": "123456"})
-    schemas.DetailUpdateRequest().load({"studentNumber": None, "studentCard": None, "role": "3", "identified": "0",
-                                        "avatar": "/", "phoneNumber": "12344556697", "email": "114514@163.com",
-                                        "alias": "什么时候能有书读", "description": "随缘出"})
-    schemas.ProductRequest().load({"name": "卫生纸", "category": "00012", "description": "超市买的，剩下4包",
-                                   "location": "1", "price": "4", "tags": "餐巾纸,卫生纸"})
-    schemas.AlipayInfoRequest().load({"out_trade_no": "70501111111S001111119", "total_amount": "9.00",
-                                      "subject": "大乐透233"})
+    schemas.DetailUpdateRequest().load(
+        {
+            "studentNumber": None,
+            "studentCard": None,
+            "role": "3",
+            "identified": "0",
+            "avatar": "/",
+            "phoneNumber": "12344556697",
+            "email": "114514@163.com",
+            "alias": "什么时候能有书读",
+            "description": "随缘出",
+        }
+    )
+    schemas.ProductRequest().load(
+        {
+            "name": "卫生纸",
+            "category": "00012",
+            "description": "超市买的，剩下4包",
+            "location": "1",
+            "price": "4",
+            "tags": "餐巾纸,卫生纸",
+        }
+    )
+    schemas.AlipayInfoRequest().load(
+        {"out_trade_no": "70501111111S001111119", "total_amount": "9.00", "subject": "大乐透233"}
+    )

@@ -4,6 +4,7 @@ as repeated ``file`` parts; a multipart body to a photo-upload route of either f
 as large as ``FOOF_MAX_PHOTO_UPLOAD_BYTES`` (default 10 MiB). Every other body, including a
 non-multipart one to those routes, keeps ``FOOF_MAX_UPLOAD_BYTES`` (1 MiB). Photos are
 re-encoded as before, and a real server stays within a stated memory bound."""
+
 import http.client
 import io
 import json
@@ -63,8 +64,12 @@ def multipart(fields, files):
     for name, value in fields.items():
         out.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for n, data in enumerate(files):
-        out.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="IMG_{n:04d}.jpg"\r\n'
-                   "Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n")
+        out.append(
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="IMG_{n:04d}.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
     out.append(f"--{BOUNDARY}--\r\n".encode())
     return b"".join(out), f"multipart/form-data; boundary={BOUNDARY}"
 
@@ -112,7 +117,7 @@ def test_two_camera_photos_over_1_mib_publish(client, user, make_item, item_row,
     assert reply.json == {"status": "success", "imgurl": urls}
     assert item_row(itemid)["imgurl"] == "".join(u + "++" for u in urls)
     for url in urls:
-        assert jpeg_size(media_root / url[len("image/"):]) == (1600, 1200)  # re-encoded down
+        assert jpeg_size(media_root / url[len("image/") :]) == (1600, 1200)  # re-encoded down
 
 
 def test_a_4_mb_avatar_is_taken(client, user, media_root, photo_4mb):
@@ -134,7 +139,9 @@ def test_two_4_mb_photos_fit_the_default_limit(client, user, make_item, photo_4m
 
 
 @pytest.mark.parametrize("path", ["/item/image", "/user/avatar"])
-def test_a_multipart_body_over_the_photo_limit_is_413_and_writes_nothing(app, client, user, make_item, media_root, path):
+def test_a_multipart_body_over_the_photo_limit_is_413_and_writes_nothing(
+    app, client, user, make_item, media_root, path
+):
     uuid, token = user
     itemid = make_item(uuid)
     before = table_snapshot(app)
@@ -149,10 +156,15 @@ def test_a_multipart_body_over_the_photo_limit_is_413_and_writes_nothing(app, cl
     assert table_snapshot(app) == before
 
 
-@pytest.mark.parametrize("path,ctype", [
-    ("/item/image", "application/json"), ("/user/avatar", "application/json"),
-    ("/item/image", "application/x-www-form-urlencoded"), ("/user/avatar", "text/plain"),
-])
+@pytest.mark.parametrize(
+    "path,ctype",
+    [
+        ("/item/image", "application/json"),
+        ("/user/avatar", "application/json"),
+        ("/item/image", "application/x-www-form-urlencoded"),
+        ("/user/avatar", "text/plain"),
+    ],
+)
 def test_a_non_multipart_body_to_an_upload_route_keeps_the_1_mib_limit(app, client, user, make_item, path, ctype):
     uuid, token = user
     itemid = make_item(uuid)
@@ -167,8 +179,10 @@ def test_a_non_multipart_body_to_an_upload_route_keeps_the_1_mib_limit(app, clie
 
 def test_other_routes_keep_the_1_mib_limit_for_multipart_too(app, client, user):
     before = table_snapshot(app)
-    body, ctype = multipart({"token": user[1], "title": "充电宝", "type": 1, "price": 1, "depreciatione": 90,
-                             "note": "", "sold": 1}, [b"\xff" * (2 * MIB)])
+    body, ctype = multipart(
+        {"token": user[1], "title": "充电宝", "type": 1, "price": 1, "depreciatione": 90, "note": "", "sold": 1},
+        [b"\xff" * (2 * MIB)],
+    )
     assert answer(client.post("/item/add", data=body, content_type=ctype)) == TOO_LARGE
     assert table_snapshot(app) == before
 
@@ -187,11 +201,11 @@ def test_a_huge_text_part_in_an_upload_stays_within_the_1_mib_memory_cap(app, cl
 
 def test_the_setting_sets_the_photo_limit_of_both_faces(config, photo_4mb, media_root, tmp_path):
     from foof import create_app
-    from tests.conftest import _reset_database, TEST_DB
     from foof.cli import create_schema
     from foof.domain import accounts, tokens
     from foof.extensions import db
     from foof.models import Item
+    from tests.conftest import TEST_DB, _reset_database
 
     config["FOOF_MAX_PHOTO_UPLOAD_BYTES"] = 3 * MIB
     app = create_app(config)
@@ -200,8 +214,17 @@ def test_the_setting_sets_the_photo_limit_of_both_faces(config, photo_4mb, media
             _reset_database() if TEST_DB else create_schema()
             uuid = accounts.create_user("13800000009", "pw")
             token = tokens.login_token(uuid)
-            item = Item(uuid=uuid, title="t", type=1, price=1, imgurl="image/item/default.jpg",
-                        depreciatione=90, note="", sold=1, to=0)
+            item = Item(
+                uuid=uuid,
+                title="t",
+                type=1,
+                price=1,
+                imgurl="image/item/default.jpg",
+                depreciatione=90,
+                note="",
+                sold=1,
+                to=0,
+            )
             db.session.add(item)
             db.session.commit()
             itemid = item.itemid
@@ -215,8 +238,11 @@ def test_the_setting_sets_the_photo_limit_of_both_faces(config, photo_4mb, media
             assert post(client, path, body, ctype).json["status"] == "success"
         seller = Person(app, "seller")
         pid = seller.add_product()
-        for method, path in (("PATCH", "/users/detial/avatar"), ("POST", "/users/detail/studentcard"),
-                             ("POST", f"/products/img/{pid}")):
+        for method, path in (
+            ("PATCH", "/users/detial/avatar"),
+            ("POST", "/users/detail/studentcard"),
+            ("POST", f"/products/img/{pid}"),
+        ):
             body, ctype = multipart({}, [photo_4mb])
             assert_refused(seller(method, path, data=body, content_type=ctype), 6001)
             body, ctype = multipart({}, [small])
@@ -228,9 +254,14 @@ def test_the_setting_sets_the_photo_limit_of_both_faces(config, photo_4mb, media
             db.engine.dispose()
 
 
-@pytest.mark.parametrize("method,route", [
-    ("PATCH", "/users/detial/avatar"), ("POST", "/users/detail/studentcard"), ("POST", "/products/img/{pid}"),
-])
+@pytest.mark.parametrize(
+    "method,route",
+    [
+        ("PATCH", "/users/detial/avatar"),
+        ("POST", "/users/detail/studentcard"),
+        ("POST", "/products/img/{pid}"),
+    ],
+)
 def test_rest_uploads_take_camera_photos_and_keep_1_mib_for_other_bodies(app, photo_4mb, method, route):
     seller = Person(app, "seller")
     path = route.format(pid=seller.add_product())
@@ -243,8 +274,6 @@ def test_rest_uploads_take_camera_photos_and_keep_1_mib_for_other_bodies(app, ph
 
 
 # -- a real server -------------------------------------------------------------------------
-
-
 
 
 def send(url, path, body, ctype):
@@ -266,8 +295,9 @@ def send_head(url, path, ctype, length):
 
     parts = urllib.parse.urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
-                     f"Content-Length: {length}\r\n\r\n".encode())
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\nContent-Length: {length}\r\n\r\n".encode()
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -285,7 +315,8 @@ def serve(config, monkeypatch, photo_limit=None):
 
 
 def test_four_4_mb_camera_photos_through_a_real_server_within_100_mb(
-        config, monkeypatch, user, make_item, item_row, media_root, photo_4mb):
+    config, monkeypatch, user, make_item, item_row, media_root, photo_4mb
+):
     """Four photos of 4-5 MB (the app's maximum of 4 parts) need more than the 10 MiB
     default: the server runs with FOOF_MAX_PHOTO_UPLOAD_BYTES (and waitress's
     FOOF_MAX_REQUEST_BODY_BYTES) at 24 MiB."""
@@ -303,14 +334,16 @@ def test_four_4_mb_camera_photos_through_a_real_server_within_100_mb(
         assert len(body) > 16_000_000
         status, kind, data = send(url, "/item/image", body, ctype)
         grew = (status_kb(proc.pid, "VmHWM") - before) / 1024
-        print(f"/item/image, four {len(photo_4mb) / 1e6:.1f} MB JPEGs ({len(body) / 1e6:.1f} MB body): "
-              f"peak RSS grew {grew:.1f} MB (RSS before {before / 1024:.0f} MB)")
+        print(
+            f"/item/image, four {len(photo_4mb) / 1e6:.1f} MB JPEGs ({len(body) / 1e6:.1f} MB body): "
+            f"peak RSS grew {grew:.1f} MB (RSS before {before / 1024:.0f} MB)"
+        )
         assert (status, kind) == (200, "application/json; charset=utf-8"), data
         urls = [f"image/item/{uuid}-{itemid}-{n}.jpg" for n in range(4)]
         assert json.loads(data) == {"status": "success", "imgurl": urls}
         assert item_row(itemid)["imgurl"] == "".join(u + "++" for u in urls)
         for url_ in urls:
-            assert jpeg_size(media_root / url_[len("image/"):]) == (1600, 1200)
+            assert jpeg_size(media_root / url_[len("image/") :]) == (1600, 1200)
         assert grew < 100  # measured 47 MB (RSS 113 MB before): the body is on disk, one decode at a time
     finally:
         stop_server(proc)
@@ -332,7 +365,7 @@ def test_the_default_limits_through_a_real_server(app, config, monkeypatch, user
         assert send_head(url, "/item/image", ctype, 10 * MIB + 1) == TOO_LARGE
         body = json.dumps({"token": token, "itemid": itemid, "file": "x" * MIB}).encode()
         assert send(url, "/item/image", body, "application/json") == TOO_LARGE  # waitress takes it all
-        assert send(url, "/item/image", body[:MIB - 10] + b'"}', "application/json")[0] == 200
+        assert send(url, "/item/image", body[: MIB - 10] + b'"}', "application/json")[0] == 200
         assert table_snapshot(app) == before and media_files(media_root) == files
     finally:
         stop_server(proc)

@@ -3,6 +3,7 @@
 Attempts are sent at once from real threads, each with its own connection (as waitress
 threads have), on the test database (SQLite file or MariaDB).
 """
+
 import threading
 
 from sqlalchemy import func, select
@@ -37,8 +38,9 @@ def test_take_allows_exactly_the_limit_when_sent_at_once(app):
     results = _at_once(app, 24, lambda: atomic(ratelimit.take, "test:burst", "subject-1", 10, 600))
     assert sum(1 for r in results if r is not None) == 10
     with app.app_context():
-        stored = db.session.execute(select(func.count()).select_from(RateEvent).where(
-            RateEvent.kind == "test:burst")).scalar()
+        stored = db.session.execute(
+            select(func.count()).select_from(RateEvent).where(RateEvent.kind == "test:burst")
+        ).scalar()
     assert stored == 10
 
 

@@ -35,6 +35,7 @@ Per exchange:
 - ``expect-files: ["item/1-1-0.jpg", ...] JPEG`` each file exists under the media root and
   decodes as that format; ``expect-absent: ["item/1-1-0.jpg", ...]`` none of them exists.
 """
+
 import io
 import json
 import random
@@ -49,8 +50,15 @@ from werkzeug.test import stream_encode_multipart
 from foof.extensions import db
 from foof.models import Chat, Favourite
 from tests.test_recorded_user import (
-    OCR_NAMES, Replay, _setup_value, check_file, describe, make_payload, normalise_actual,
-    normalise_expected, parse,
+    OCR_NAMES,
+    Replay,
+    _setup_value,
+    check_file,
+    describe,
+    make_payload,
+    normalise_actual,
+    normalise_expected,
+    parse,
 )
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -63,6 +71,7 @@ EXTRA_EXCHANGE = {"clock", "multipart", "json", "expect-files", "expect-absent"}
 
 
 # --- the extension of the recording format -----------------------------------------------
+
 
 class _Text:
     """Stands in for a ``Path`` when the imported ``parse`` reads a recording."""
@@ -163,6 +172,7 @@ def _extra_setup_value(key, value, where):
 
 # --- replaying ---------------------------------------------------------------------------
 
+
 class ItemsReplay(Replay):
     def __init__(self, rec, app, client, make_user, token_for, outbox, clock):
         super().__init__(rec, app, client, make_user, token_for, outbox)
@@ -192,21 +202,30 @@ class ItemsReplay(Replay):
             body = exchange.raw_json
             if '"TOKEN"' in body:
                 body = body.replace('"TOKEN"', json.dumps(self.token_for(self.uuids[exchange.as_user])))
-            return self.client.open(exchange.path, method=exchange.method, data=body.encode("utf-8"),
-                                    content_type="application/json")
+            return self.client.open(
+                exchange.path, method=exchange.method, data=body.encode("utf-8"), content_type="application/json"
+            )
         if not exchange.files and not exchange.multipart:
             return super().send(exchange)
         form = {OCR_NAMES.get(k, k): v for k, v in exchange.form.items()}
         form = {k: self.fill(exchange, v, form) for k, v in form.items()}
         data = MultiDict(list(form.items()))
         for spec in exchange.files:
-            data.add(spec["field"], FileStorage(io.BytesIO(payload(spec["payload"])), filename=spec["filename"],
-                                                content_type=spec["content_type"]))
+            data.add(
+                spec["field"],
+                FileStorage(
+                    io.BytesIO(payload(spec["payload"])), filename=spec["filename"], content_type=spec["content_type"]
+                ),
+            )
         # Encoded in memory, parts in the order written: the test client would spool a large
         # body to a temporary file that nobody closes (a ResourceWarning, an error here).
         stream, _, boundary = stream_encode_multipart(data, use_tempfile=False)
-        return self.client.open(exchange.path, method=exchange.method, data=stream.getvalue(),
-                                content_type=f"multipart/form-data; boundary={boundary}")
+        return self.client.open(
+            exchange.path,
+            method=exchange.method,
+            data=stream.getvalue(),
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
 
 
 def payload(spec):
@@ -258,12 +277,22 @@ def test_recorded_items_exchange(path, app, client, make_user, token_for, outbox
 
 #: Every documented route of the seed's "Items", "Favorites" and "Message" sections.
 DOCUMENTED = {
-    ("GET", "/item/<itemid>"), ("POST", "/item/add"), ("POST", "/item/delete"),
-    ("POST", "/item/image"), ("POST", "/item/modify"), ("POST", "/item/trade"),
-    ("POST", "/fav/query"), ("POST", "/fav/add"), ("POST", "/fav/delete"),
-    ("POST", "/user/chat/push"), ("POST", "/user/chat/fetchnew"), ("POST", "/user/chat/fetchall"),
-    ("POST", "/user/want/delete"), ("POST", "/user/want/deleteall"),
-    ("POST", "/item/order"), ("POST", "/item/reset"),
+    ("GET", "/item/<itemid>"),
+    ("POST", "/item/add"),
+    ("POST", "/item/delete"),
+    ("POST", "/item/image"),
+    ("POST", "/item/modify"),
+    ("POST", "/item/trade"),
+    ("POST", "/fav/query"),
+    ("POST", "/fav/add"),
+    ("POST", "/fav/delete"),
+    ("POST", "/user/chat/push"),
+    ("POST", "/user/chat/fetchnew"),
+    ("POST", "/user/chat/fetchall"),
+    ("POST", "/user/want/delete"),
+    ("POST", "/user/want/deleteall"),
+    ("POST", "/item/order"),
+    ("POST", "/item/reset"),
 }
 #: Every failure string docs/legacy-wire.md §5-§8 gives these routes: (route, reply) pairs that must be
 #: recorded at least once (seed example or "not in the seed, docs/legacy-wire.md §5-§8").

@@ -31,6 +31,7 @@ heads match once foof/serving.py writes legacy heads with ``foof.legacy.render.n
 :func:`test_recorded_heads_with_node_head_task` shows the 156 heads with waitress's own task
 doing so).
 """
+
 import base64
 import http.client
 import json
@@ -68,122 +69,210 @@ def ok(body):
 
 def recorded_with(*replacements):
     """FOOF's answer = the recorded body with these (old, new) text replacements."""
+
     def build(recorded):
         status, ctype, body = recorded
         for old, new in replacements:
             assert old in body, (old, body[:200])
             body = body.replace(old, new)
         return status, ctype, body
+
     return build
 
 
-LEAKED_CODE = ("the old server put the SMS code in the requirecode reply (data.code), so anyone "
-               "could register or reset any number; FOOF sends the code only to the SMS sender")
-DELETED_ITEMS = ("a deleted item is gone: GET /item answers {\"status\":\"none\"} (the old server "
-                 "served it with sold 3, a state it also used for reserved)")
-SEARCH = ("the old server answered 204 without a body because its Elasticsearch was unreachable; "
-          "FOOF searches its embedded index and answers in the Elasticsearch 6 shape")
-IMAGE_NO_FILES = ("an /item/image request without files is refused and the listing keeps its "
-                  "pictures; the old server answered success with an empty list and blanked imgurl")
-EMOJI = ("4-byte characters are stored (utf8mb4 tables); the old 3-byte utf8 chats table refused "
-         "the emoji and the old server sent the SQL error object back")
+LEAKED_CODE = (
+    "the old server put the SMS code in the requirecode reply (data.code), so anyone "
+    "could register or reset any number; FOOF sends the code only to the SMS sender"
+)
+DELETED_ITEMS = (
+    'a deleted item is gone: GET /item answers {"status":"none"} (the old server '
+    "served it with sold 3, a state it also used for reserved)"
+)
+SEARCH = (
+    "the old server answered 204 without a body because its Elasticsearch was unreachable; "
+    "FOOF searches its embedded index and answers in the Elasticsearch 6 shape"
+)
+IMAGE_NO_FILES = (
+    "an /item/image request without files is refused and the listing keeps its "
+    "pictures; the old server answered success with an empty list and blanked imgurl"
+)
+EMOJI = (
+    "4-byte characters are stored (utf8mb4 tables); the old 3-byte utf8 chats table refused "
+    "the emoji and the old server sent the SQL error object back"
+)
 
 #: seq -> (what differs, the rule, FOOF's answer: (status line, content type, normalised body),
 #: or a function of the recorded (status line, content type, normalised body) giving it).
 #: Only deliberate differences are named; FOOF's answer is asserted for each.
 DIFFERENCES = {
     1: ("no code in the reply", LEAKED_CODE, ok('{"status":"success","data":{"id":"13800000001"}}')),
-    3: ("requirecode without a phonenumber is refused",
-        "a code is sent only to a usable phone number; the old server 'sent' one to no number "
-        "and leaked it", ok(INVALID)),
+    3: (
+        "requirecode without a phonenumber is refused",
+        "a code is sent only to a usable phone number; the old server 'sent' one to no number and leaked it",
+        ok(INVALID),
+    ),
     7: ("no code in the reply", LEAKED_CODE, ok('{"status":"success","data":{"id":"13800000002"}}')),
-    9: ("a second code within 60 s is refused",
+    9: (
+        "a second code within 60 s is refused",
         "one code per number per 60 s (and 10 per number, 30 per client address in 24 hours), "
         "whether or not the last one was used; the old server only looked at an unused code",
-        ok(TOO_FREQUENT)),
+        ok(TOO_FREQUENT),
+    ),
     11: ("no code in the reply", LEAKED_CODE, ok('{"status":"success","data":{"id":"13800000003"}}')),
-    21: ("a client-chosen uuid is ignored",
-         "register reads only phonenumber, verifycode and password; the old server passed the "
-         "whole body to Sequelize, so exchange 12 created uuid 500 (FOOF: uuid 3)",
-         ok('{"status":"failure","info":"no such user"}')),
-    23: ("1abc is not coerced to 1",
-         "ids are whole positive numbers; the old server's parseInt read the leading digits",
-         ok('{"status":"failure","info":"no such user"}')),
-    30: ("an avatar request without a file is invaild request",
-         "an upload without a usable image is refused, nothing written; the old server crashed "
-         "reading the missing file and answered its catch-all 'server failed'", ok(INVALID)),
-    44: ("1abc is not coerced to 1",
-         "ids are whole positive numbers; the old server's parseInt read the leading digits",
-         ok('{"status":"none"}')),
+    21: (
+        "a client-chosen uuid is ignored",
+        "register reads only phonenumber, verifycode and password; the old server passed the "
+        "whole body to Sequelize, so exchange 12 created uuid 500 (FOOF: uuid 3)",
+        ok('{"status":"failure","info":"no such user"}'),
+    ),
+    23: (
+        "1abc is not coerced to 1",
+        "ids are whole positive numbers; the old server's parseInt read the leading digits",
+        ok('{"status":"failure","info":"no such user"}'),
+    ),
+    30: (
+        "an avatar request without a file is invaild request",
+        "an upload without a usable image is refused, nothing written; the old server crashed "
+        "reading the missing file and answered its catch-all 'server failed'",
+        ok(INVALID),
+    ),
+    44: (
+        "1abc is not coerced to 1",
+        "ids are whole positive numbers; the old server's parseInt read the leading digits",
+        ok('{"status":"none"}'),
+    ),
     50: ("an image upload without files is refused", IMAGE_NO_FILES, ok(INVALID)),
-    51: ("repeated file parts are stored",
-         "the app repeats the part name file; FOOF reads every part in arrival order whatever "
-         "its name (the old server read only file0, file1, ... and failed)",
-         ok('{"status":"success","imgurl":["image/item/1-4-0.jpg","image/item/1-4-1.jpg"]}')),
-    53: ("item 2 keeps its default picture", IMAGE_NO_FILES,
-         recorded_with(('"imgurl":""', '"imgurl":"image/item/default.jpg"'))),
-    58: ("item 2 keeps its default picture; item 4 shows the pictures of exchange 51",
-         IMAGE_NO_FILES + "; repeated file parts are stored (exchange 51)",
-         recorded_with(('"imgurl":""', '"imgurl":"image/item/default.jpg"'),
-                       ('"itemid":4,"uuid":1,"title":"Big","type":1,"price":1e+21,"imgurl":"image/item/default.jpg"',
-                        '"itemid":4,"uuid":1,"title":"Big","type":1,"price":1e+21,'
-                        '"imgurl":"image/item/1-4-0.jpg++image/item/1-4-1.jpg++"'))),
-    65: ("no Sequelize error object",
-         "replies never carry error objects, SQL or stack details; a push without a type is "
-         "invaild request and nothing is stored", ok(INVALID)),
+    51: (
+        "repeated file parts are stored",
+        "the app repeats the part name file; FOOF reads every part in arrival order whatever "
+        "its name (the old server read only file0, file1, ... and failed)",
+        ok('{"status":"success","imgurl":["image/item/1-4-0.jpg","image/item/1-4-1.jpg"]}'),
+    ),
+    53: (
+        "item 2 keeps its default picture",
+        IMAGE_NO_FILES,
+        recorded_with(('"imgurl":""', '"imgurl":"image/item/default.jpg"')),
+    ),
+    58: (
+        "item 2 keeps its default picture; item 4 shows the pictures of exchange 51",
+        IMAGE_NO_FILES + "; repeated file parts are stored (exchange 51)",
+        recorded_with(
+            ('"imgurl":""', '"imgurl":"image/item/default.jpg"'),
+            (
+                '"itemid":4,"uuid":1,"title":"Big","type":1,"price":1e+21,"imgurl":"image/item/default.jpg"',
+                '"itemid":4,"uuid":1,"title":"Big","type":1,"price":1e+21,'
+                '"imgurl":"image/item/1-4-0.jpg++image/item/1-4-1.jpg++"',
+            ),
+        ),
+    ),
+    65: (
+        "no Sequelize error object",
+        "replies never carry error objects, SQL or stack details; a push without a type is "
+        "invaild request and nothing is stored",
+        ok(INVALID),
+    ),
     66: ("the emoji message is stored", EMOJI, ok('{"status":"success"}')),
-    71: ("B also receives the emoji message of exchange 66", EMOJI,
-         recorded_with(('"createdAt":"<TIME>","updatedAt":"<TIME>"}]}',
-                        '"createdAt":"<TIME>","updatedAt":"<TIME>"},{"id":4,"from":1,"to":2,"type":1,'
-                        '"data":"ok 😀","fetched":false,"createdAt":"<TIME>","updatedAt":"<TIME>"}]}'))),
-    75: ("message ids after exchange 66 are one higher (5, not 4)", EMOJI + "; it took id 4",
-         recorded_with(('{"id":4,"from":2', '{"id":5,"from":2'))),
-    106: ("data as a JSON array is read",
-          "JSON values keep their JSON types: data may be the JSON array itself or a string "
-          "holding one (the old server only parsed a string); items 1 and 2 are already "
-          "favourites, nothing is added", ok('{"status":"success"}')),
-    107: ("no duplicate favourite",
-          "one favourite per user and item (a unique index); the old server stored item 2 twice "
-          "(exchanges 103 and 104)",
-          ok('{"status":"success","res":[{"id":1,"itemid":1,"uuid":2},{"id":2,"itemid":2,"uuid":2}]}')),
+    71: (
+        "B also receives the emoji message of exchange 66",
+        EMOJI,
+        recorded_with(
+            (
+                '"createdAt":"<TIME>","updatedAt":"<TIME>"}]}',
+                '"createdAt":"<TIME>","updatedAt":"<TIME>"},{"id":4,"from":1,"to":2,"type":1,'
+                '"data":"ok 😀","fetched":false,"createdAt":"<TIME>","updatedAt":"<TIME>"}]}',
+            )
+        ),
+    ),
+    75: (
+        "message ids after exchange 66 are one higher (5, not 4)",
+        EMOJI + "; it took id 4",
+        recorded_with(('{"id":4,"from":2', '{"id":5,"from":2')),
+    ),
+    106: (
+        "data as a JSON array is read",
+        "JSON values keep their JSON types: data may be the JSON array itself or a string "
+        "holding one (the old server only parsed a string); items 1 and 2 are already "
+        "favourites, nothing is added",
+        ok('{"status":"success"}'),
+    ),
+    107: (
+        "no duplicate favourite",
+        "one favourite per user and item (a unique index); the old server stored item 2 twice (exchanges 103 and 104)",
+        ok('{"status":"success","res":[{"id":1,"itemid":1,"uuid":2},{"id":2,"itemid":2,"uuid":2}]}'),
+    ),
     114: ("a deleted item is not shown", DELETED_ITEMS, ok('{"status":"none"}')),
     115: ("a deleted item is not shown", DELETED_ITEMS, ok('{"status":"none"}')),
-    117: ("search answers (nothing on sale matches: item 1 was sold in exchange 97)", SEARCH,
-          ok('{"took":0,"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
-             '"hits":{"total":0,"max_score":null,"hits":[]}}')),
-    118: ("search answers", SEARCH,
-          ok('{"took":0,"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
-             '"hits":{"total":1,"max_score":5.042974,"hits":[{"_index":"index-users","_type":"users",'
-             '"_id":"1","_score":5.042974,"_source":{"username":"卖家A","info":"hello / 你好",'
-             '"address":"九龙湖","score":10}}]}}')),
-    121: ("a second verification mail within 60 s is refused",
-          "one verification mail per user per 60 s (mail flooding)", ok(TOO_FREQUENT)),
-    126: ("a mail token for a user that does not exist is invaild request",
-          "a mail link confirms an existing account only; the old server answered success "
-          "having updated nothing", ok(INVALID)),
-    128: ("a mail token is not a login token",
-          "mail tokens are refused on token routes (a mailed link was a login on the old server)",
-          FORBIDDEN),
-    129: ("/user/reset is served",
-          "the old server registered reset under a typo path, so the documented /user/reset was "
-          "404; FOOF serves it (here no code was sent: invaild request)", ok(INVALID)),
-    131: ("a token for a user that does not exist is 403",
-          "a token route needs the token's account to exist (the same 403 as any bad token)",
-          FORBIDDEN),
-    132: ("data that is not an array is refused",
-          "data must be an array of integers; the old server answered success for data=1 and "
-          "added nothing", ok('{"status":"failure","info":{}}')),
-    134: ("no code in the reply (the JSON-number phonenumber is echoed as a number)", LEAKED_CODE,
-          ok('{"status":"success","data":{"id":13800000009}}')),
-    140: ("avatarurl is not writable through modify",
-          "only /user/avatar sets avatarurl (after the file is in place); /user/modify ignores "
-          "it, so the avatar of exchange 29 stays",
-          recorded_with(('"avatarurl":"http://evil/x.jpg"', '"avatarurl":"image/avatar/1.jpg"'))),
-    141: ("a deleted user's token is 403, not 500",
-          "no 500 for a token whose account is gone: it is refused like any bad token", FORBIDDEN),
-    156: ("a 56 kB body is read",
-          "the body limit is FOOF_MAX_UPLOAD_BYTES (1 MiB; the old server's parser stopped at "
-          "56 kB), so this login is answered", ok('{"status":"failure","info":"password incorrect"}')),
+    117: (
+        "search answers (nothing on sale matches: item 1 was sold in exchange 97)",
+        SEARCH,
+        ok(
+            '{"took":0,"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
+            '"hits":{"total":0,"max_score":null,"hits":[]}}'
+        ),
+    ),
+    118: (
+        "search answers",
+        SEARCH,
+        ok(
+            '{"took":0,"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
+            '"hits":{"total":1,"max_score":5.042974,"hits":[{"_index":"index-users","_type":"users",'
+            '"_id":"1","_score":5.042974,"_source":{"username":"卖家A","info":"hello / 你好",'
+            '"address":"九龙湖","score":10}}]}}'
+        ),
+    ),
+    121: (
+        "a second verification mail within 60 s is refused",
+        "one verification mail per user per 60 s (mail flooding)",
+        ok(TOO_FREQUENT),
+    ),
+    126: (
+        "a mail token for a user that does not exist is invaild request",
+        "a mail link confirms an existing account only; the old server answered success having updated nothing",
+        ok(INVALID),
+    ),
+    128: (
+        "a mail token is not a login token",
+        "mail tokens are refused on token routes (a mailed link was a login on the old server)",
+        FORBIDDEN,
+    ),
+    129: (
+        "/user/reset is served",
+        "the old server registered reset under a typo path, so the documented /user/reset was "
+        "404; FOOF serves it (here no code was sent: invaild request)",
+        ok(INVALID),
+    ),
+    131: (
+        "a token for a user that does not exist is 403",
+        "a token route needs the token's account to exist (the same 403 as any bad token)",
+        FORBIDDEN,
+    ),
+    132: (
+        "data that is not an array is refused",
+        "data must be an array of integers; the old server answered success for data=1 and added nothing",
+        ok('{"status":"failure","info":{}}'),
+    ),
+    134: (
+        "no code in the reply (the JSON-number phonenumber is echoed as a number)",
+        LEAKED_CODE,
+        ok('{"status":"success","data":{"id":13800000009}}'),
+    ),
+    140: (
+        "avatarurl is not writable through modify",
+        "only /user/avatar sets avatarurl (after the file is in place); /user/modify ignores "
+        "it, so the avatar of exchange 29 stays",
+        recorded_with(('"avatarurl":"http://evil/x.jpg"', '"avatarurl":"image/avatar/1.jpg"')),
+    ),
+    141: (
+        "a deleted user's token is 403, not 500",
+        "no 500 for a token whose account is gone: it is refused like any bad token",
+        FORBIDDEN,
+    ),
+    156: (
+        "a 56 kB body is read",
+        "the body limit is FOOF_MAX_UPLOAD_BYTES (1 MiB; the old server's parser stopped at "
+        "56 kB), so this login is answered",
+        ok('{"status":"failure","info":"password incorrect"}'),
+    ),
 }
 
 
@@ -244,8 +333,9 @@ class Replay:
         """Send one exchange; returns the reply as (status line, content type, headers, text)."""
         if exchange["path"].lower().startswith("/item/search"):
             self.app.extensions["foof.search"].flush(timeout=30)
-        reply = self.transport(exchange["method"], self.path(exchange), self.request_body(exchange),
-                               exchange.get("request_content_type"))
+        reply = self.transport(
+            exchange["method"], self.path(exchange), self.request_body(exchange), exchange.get("request_content_type")
+        )
         self.learn(exchange, reply[3])
         return reply
 
@@ -270,6 +360,7 @@ def flask_transport(client):
         headers = {"Content-Type": ctype} if ctype else {}
         reply = client.open(path, method=method, data=body, headers=headers)
         return reply.status, reply.content_type or None, None, reply.get_data(as_text=True)
+
     return send
 
 
@@ -309,8 +400,11 @@ def replay(app, client, outbox, config):
 
 def expected_answer(exchange):
     """(status line, content type, normalised body) FOOF must give, and the named difference or None."""
-    recorded = (f"{exchange['status']} {exchange['reason']}", exchange.get("response_content_type"),
-                normalise(exchange.get("response_body") or ""))
+    recorded = (
+        f"{exchange['status']} {exchange['reason']}",
+        exchange.get("response_content_type"),
+        normalise(exchange.get("response_body") or ""),
+    )
     named = DIFFERENCES.get(exchange["seq"])
     if named is None:
         return recorded, None
@@ -336,7 +430,8 @@ def run_all(replay, check_head=None):
 
 def report(mismatches):
     return f"{len(mismatches)} exchanges differ:\n" + "\n".join(
-        f"#{seq} {step} [{kind}]\n    want {want}\n    got  {got}" for seq, step, kind, want, got in mismatches)
+        f"#{seq} {step} [{kind}]\n    want {want}\n    got  {got}" for seq, step, kind, want, got in mismatches
+    )
 
 
 def test_the_recording_is_complete():

@@ -25,6 +25,7 @@ equal after these normalisations and no others:
 Everything the wire rules (docs/) corrects with respect to the seed is written into the recording itself,
 with a comment next to the expectation.
 """
+
 import io
 import json
 import re
@@ -180,8 +181,12 @@ def parse(path):
     if not rec.exchanges:
         raise ValueError(f"{path.name}: no exchange")
     for exchange in rec.exchanges:
-        attrs = {"request": exchange.method, "status": exchange.status,
-                 "content-type": exchange.content_type, "body": exchange.body}
+        attrs = {
+            "request": exchange.method,
+            "status": exchange.status,
+            "content-type": exchange.content_type,
+            "body": exchange.body,
+        }
         missing = [k for k in REQUIRED if attrs[k] in ("", 0, None)]
         if missing:
             raise ValueError(f"{path.name}:{exchange.line}: exchange lacks {missing}")
@@ -194,6 +199,7 @@ def parse(path):
 
 
 # --- replaying ---------------------------------------------------------------------------
+
 
 def make_payload(spec):
     """``png:WxH``: a small PNG made with Pillow."""
@@ -237,8 +243,11 @@ class Replay:
         elif exchange.files:
             data = dict(exchange.form or {})
             for spec in exchange.files:
-                data[spec["field"]] = (io.BytesIO(make_payload(spec["payload"])), spec["filename"],
-                                       spec["content_type"])
+                data[spec["field"]] = (
+                    io.BytesIO(make_payload(spec["payload"])),
+                    spec["filename"],
+                    spec["content_type"],
+                )
             kwargs = {"data": data, "content_type": "multipart/form-data"}
         elif exchange.form is not None:
             kwargs = {"data": exchange.form}
@@ -277,14 +286,25 @@ def test_recorded_rest_exchange(path, app):
 
 #: Every documented route of the seed's /users, /products and /orders sections.
 DOCUMENTED = {
-    ("POST", "/users"), ("POST", "/users/sessions"), ("PATCH", "/users/password"),
-    ("GET", "/users/detail"), ("POST", "/users/detail"), ("PATCH", "/users/detial/avatar"),
+    ("POST", "/users"),
+    ("POST", "/users/sessions"),
+    ("PATCH", "/users/password"),
+    ("GET", "/users/detail"),
+    ("POST", "/users/detail"),
+    ("PATCH", "/users/detial/avatar"),
     ("PATCH", "/users/detial/studentcard"),
-    ("GET", "/products"), ("GET", "/products/{cid}"), ("GET", "/products/detail/{id}"),
-    ("POST", "/products"), ("PATCH", "/products/{pid}"), ("PATCH", "/products/img/{id}"),
+    ("GET", "/products"),
+    ("GET", "/products/{cid}"),
+    ("GET", "/products/detail/{id}"),
+    ("POST", "/products"),
+    ("PATCH", "/products/{pid}"),
+    ("PATCH", "/products/img/{id}"),
     ("DELETE", "/products/{pid}"),
-    ("POST", "/orders/{pid}?trans="), ("GET", "/orders/buy"), ("GET", "/orders/sell"),
-    ("POST", "/orders/{orderId}?type=&number="), ("POST", "/orders/state/{orderId}?state="),
+    ("POST", "/orders/{pid}?trans="),
+    ("GET", "/orders/buy"),
+    ("GET", "/orders/sell"),
+    ("POST", "/orders/{orderId}?type=&number="),
+    ("POST", "/orders/state/{orderId}?state="),
 }
 
 
@@ -323,18 +343,29 @@ def test_normalisations_are_exactly_the_named_ones():
     with pytest.raises(ValueError):
         bind_ids('{"seller":"0000000009"}', bindings, "t")
     # only the wire rules' datetime format under createTime/updateTime; null stays null
-    assert without_times('{"createTime":"2022-12-11T13:51:40.000+00:00","updateTime":null}') == \
-        '{"createTime":"<TIME>","updateTime":null}'
+    assert (
+        without_times('{"createTime":"2022-12-11T13:51:40.000+00:00","updateTime":null}')
+        == '{"createTime":"<TIME>","updateTime":null}'
+    )
     assert without_times('{"createTime":"2022-12-11 13:51:40"}') == '{"createTime":"2022-12-11 13:51:40"}'
-    assert without_times('{"description":"2022-12-11T13:51:40.000+00:00"}') == \
-        '{"description":"2022-12-11T13:51:40.000+00:00"}'
+    assert (
+        without_times('{"description":"2022-12-11T13:51:40.000+00:00"}')
+        == '{"description":"2022-12-11T13:51:40.000+00:00"}'
+    )
     # db-time: the seed database's value of that key, datetime or null, on both sides
-    assert without_times('{"createTime":null,"updateTime":null}', ("updateTime",)) == \
-        '{"createTime":null,"updateTime":"<DBTIME>"}'
-    assert without_times('{"updateTime":"2022-12-11T13:51:40.000+00:00"}', ("updateTime",)) == \
-        '{"updateTime":"<DBTIME>"}'
-    assert without_times('{"updateTime":"2022-12-11 13:51:40"}', ("updateTime",)) == '{"updateTime":"2022-12-11 13:51:40"}'
+    assert (
+        without_times('{"createTime":null,"updateTime":null}', ("updateTime",))
+        == '{"createTime":null,"updateTime":"<DBTIME>"}'
+    )
+    assert (
+        without_times('{"updateTime":"2022-12-11T13:51:40.000+00:00"}', ("updateTime",)) == '{"updateTime":"<DBTIME>"}'
+    )
+    assert (
+        without_times('{"updateTime":"2022-12-11 13:51:40"}', ("updateTime",)) == '{"updateTime":"2022-12-11 13:51:40"}'
+    )
     uuids = Uuids()
     a, b = "6445fe52-f788-4731-b89f-315c447e49cf", "b6c17b8f-46dc-45cc-b342-b70a7faf3f3b"
-    assert uuids(f'"/upload/{a}.jpg","/upload/student/{b}.jpg","/upload/{a}.jpg"') == \
-        '"/upload/<UUID1>.jpg","/upload/student/<UUID2>.jpg","/upload/<UUID1>.jpg"'
+    assert (
+        uuids(f'"/upload/{a}.jpg","/upload/student/{b}.jpg","/upload/{a}.jpg"')
+        == '"/upload/<UUID1>.jpg","/upload/student/<UUID2>.jpg","/upload/<UUID1>.jpg"'
+    )

@@ -21,6 +21,7 @@ Everything else the wire rules (docs/) changes with respect to the seed (the inf
 characters, the requirecode and avatar replies, ...) is written into the recording itself, with
 a comment next to the expectation.
 """
+
 import io
 import json
 import re
@@ -71,8 +72,16 @@ def normalise_actual(text):
 
 SETUP_KEYS = {"user", "item", "code", "mail-token"}
 EXCHANGE_KEYS = {
-    "request", "as", "form", "file", "status", "content-type", "body",
-    "expect-sms", "expect-mail", "expect-file",
+    "request",
+    "as",
+    "form",
+    "file",
+    "status",
+    "content-type",
+    "body",
+    "expect-sms",
+    "expect-mail",
+    "expect-file",
 }
 REQUIRED = ("request", "status", "content-type", "body")
 
@@ -154,8 +163,12 @@ def parse(path):
     if not rec.exchanges:
         raise ValueError(f"{path.name}: no exchange")
     for exchange in rec.exchanges:
-        attrs = {"request": exchange.method, "status": exchange.status,
-                 "content-type": exchange.content_type, "body": exchange.body}
+        attrs = {
+            "request": exchange.method,
+            "status": exchange.status,
+            "content-type": exchange.content_type,
+            "body": exchange.body,
+        }
         missing = [k for k in REQUIRED if attrs[k] in ("", 0, None)]
         if missing:
             raise ValueError(f"{path.name}:{exchange.line}: exchange lacks {missing}")
@@ -175,6 +188,7 @@ def _setup_value(key, value, where):
 
 
 # --- replaying ---------------------------------------------------------------------------
+
 
 class Replay:
     def __init__(self, rec, app, client, make_user, token_for, outbox):
@@ -205,8 +219,10 @@ class Replay:
         reply = self.client.post("/user/requirecode", data={"phonenumber": phone})
         answer = reply.get_json(silent=True, force=True) or {}
         if reply.status_code != 200 or answer.get("status") != "success":
-            pytest.fail(f"{self.rec.path.name}: setup: requirecode for {phone} answered "
-                        f"{reply.status_code} {reply.get_data(as_text=True)!r}")
+            pytest.fail(
+                f"{self.rec.path.name}: setup: requirecode for {phone} answered "
+                f"{reply.status_code} {reply.get_data(as_text=True)!r}"
+            )
         sent = [m for m in self.outbox("sms") if m.get("phonenumber") == phone]
         if not sent:
             pytest.fail(f"{self.rec.path.name}: setup: no SMS for {phone} in the outbox")
@@ -215,8 +231,10 @@ class Replay:
     def _setup_mail_token(self, name):
         reply = self.client.post("/user/mail/verify", data={"token": self.token_for(self.uuids[name])})
         if reply.get_data() != b'{"status":"success"}':
-            pytest.fail(f"{self.rec.path.name}: setup: /user/mail/verify answered "
-                        f"{reply.status_code} {reply.get_data(as_text=True)!r}")
+            pytest.fail(
+                f"{self.rec.path.name}: setup: /user/mail/verify answered "
+                f"{reply.status_code} {reply.get_data(as_text=True)!r}"
+            )
         self.mail_token = self.outbox("mail")[-1]["link"].rsplit("/", 1)[1]
 
     # placeholders: TOKEN, CODE, WRONGCODE:nnnn (in field values), MAILTOKEN (in the path)
@@ -246,8 +264,11 @@ class Replay:
         if exchange.files:
             data = dict(form)
             for spec in exchange.files:
-                data[spec["field"]] = (io.BytesIO(make_payload(spec["payload"])),
-                                       spec["filename"], spec["content_type"])
+                data[spec["field"]] = (
+                    io.BytesIO(make_payload(spec["payload"])),
+                    spec["filename"],
+                    spec["content_type"],
+                )
             kwargs["data"] = data
             kwargs["content_type"] = "multipart/form-data"
         elif form:
@@ -318,10 +339,17 @@ def check_file(what, media_root, name, kind):
 
 #: Every documented /user route of the seed, with the outcomes the suite must replay.
 DOCUMENTED = {
-    ("GET", "/user/<uuid>"), ("POST", "/user/me"), ("POST", "/user/published"),
-    ("POST", "/user/finished"), ("POST", "/user/login"), ("POST", "/user/register"),
-    ("POST", "/user/reset"), ("POST", "/user/requirecode"), ("POST", "/user/avatar"),
-    ("POST", "/user/modify"), ("POST", "/user/mail/verify"),
+    ("GET", "/user/<uuid>"),
+    ("POST", "/user/me"),
+    ("POST", "/user/published"),
+    ("POST", "/user/finished"),
+    ("POST", "/user/login"),
+    ("POST", "/user/register"),
+    ("POST", "/user/reset"),
+    ("POST", "/user/requirecode"),
+    ("POST", "/user/avatar"),
+    ("POST", "/user/modify"),
+    ("POST", "/user/mail/verify"),
     ("GET", "/user/mail/verify/<token>"),
 }
 

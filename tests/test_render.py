@@ -3,6 +3,7 @@
 Expected values are what koa's ``JSON.stringify`` and ``Number.prototype.toString`` print,
 as docs/legacy-wire.md §2 requires, not what the renderer happens to do.
 """
+
 import hashlib
 import io
 import json
@@ -34,8 +35,10 @@ def multipart(fields, files=()):
         out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
         out.write(str(value).encode("utf-8") + b"\r\n")
     for name, filename, content in files:
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                  f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode())
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        )
         out.write(content + b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return {"data": out.getvalue(), "content_type": f"multipart/form-data; boundary={boundary}"}
@@ -44,41 +47,53 @@ def multipart(fields, files=()):
 # --------------------------------------------------------------------------------------------
 # Numbers: Number.prototype.toString
 
-@pytest.mark.parametrize("value, expected", [
-    (987.0, "987"),
-    (1.23, "1.23"),
-    (12.5, "12.5"),
-    (-1.5, "-1.5"),
-    (100.0, "100"),
-    (0.0, "0"),
-    (-0.0, "0"),
-    (0.1 + 0.2, "0.30000000000000004"),
-    (1e21, "1e+21"),
-    (1.2345e21, "1.2345e+21"),
-    (1e20, "100000000000000000000"),
-    (123456789012345680000.0, "123456789012345680000"),
-    (9007199254740992.0, "9007199254740992"),
-    (1e-7, "1e-7"),
-    (1.2e-7, "1.2e-7"),
-    (0.000001, "0.000001"),
-    (0.0000012, "0.0000012"),
-    (1.5e-10, "1.5e-10"),
-    (123e-20, "1.23e-18"),
-    (1e100, "1e+100"),
-    (-2.5e-8, "-2.5e-8"),
-    (5e-324, "5e-324"),
-    (1.7976931348623157e308, "1.7976931348623157e+308"),
-    (float("nan"), "null"),
-    (float("inf"), "null"),
-    (float("-inf"), "null"),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (987.0, "987"),
+        (1.23, "1.23"),
+        (12.5, "12.5"),
+        (-1.5, "-1.5"),
+        (100.0, "100"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (1e21, "1e+21"),
+        (1.2345e21, "1.2345e+21"),
+        (1e20, "100000000000000000000"),
+        (123456789012345680000.0, "123456789012345680000"),
+        (9007199254740992.0, "9007199254740992"),
+        (1e-7, "1e-7"),
+        (1.2e-7, "1.2e-7"),
+        (0.000001, "0.000001"),
+        (0.0000012, "0.0000012"),
+        (1.5e-10, "1.5e-10"),
+        (123e-20, "1.23e-18"),
+        (1e100, "1e+100"),
+        (-2.5e-8, "-2.5e-8"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (float("nan"), "null"),
+        (float("inf"), "null"),
+        (float("-inf"), "null"),
+    ],
+)
 def test_js_number(value, expected):
     assert dumps(value) == expected
 
 
-@pytest.mark.parametrize("value, expected", [
-    (0, "0"), (987, "987"), (-3, "-3"), (True, "true"), (False, "false"), (None, "null"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0, "0"),
+        (987, "987"),
+        (-3, "-3"),
+        (True, "true"),
+        (False, "false"),
+        (None, "null"),
+    ],
+)
 def test_scalars(value, expected):
     assert dumps(value) == expected
 
@@ -89,6 +104,7 @@ def test_numbers_inside_containers():
 
 # --------------------------------------------------------------------------------------------
 # Strings: raw UTF-8, "/" unescaped, control characters escaped
+
 
 def test_chinese_and_emoji_stay_raw():
     assert dumps("东大杂货铺😀") == '"东大杂货铺😀"'
@@ -101,33 +117,37 @@ def test_slash_not_escaped():
     assert dumps("</script>") == '"</script>"'
 
 
-@pytest.mark.parametrize("value, expected", [
-    ('"', r'"\""'),
-    ("\\", r'"\\"'),
-    ("\n", r'"\n"'),
-    ("\r", r'"\r"'),
-    ("\t", r'"\t"'),
-    ("\b", r'"\b"'),
-    ("\f", r'"\f"'),
-    ("\x00", r'"\u0000"'),
-    ("\x01", r'"\u0001"'),
-    ("\x1b", r'"\u001b"'),
-    ("\x1f", r'"\u001f"'),
-    ("\x7f", '"\x7f"'),  # DEL is not a JSON control character
-    ("\u2028\u2029", '"\u2028\u2029"'),  # JSON.stringify leaves these raw
-    ("a\nb\"c\\d", r'"a\nb\"c\\d"'),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('"', r'"\""'),
+        ("\\", r'"\\"'),
+        ("\n", r'"\n"'),
+        ("\r", r'"\r"'),
+        ("\t", r'"\t"'),
+        ("\b", r'"\b"'),
+        ("\f", r'"\f"'),
+        ("\x00", r'"\u0000"'),
+        ("\x01", r'"\u0001"'),
+        ("\x1b", r'"\u001b"'),
+        ("\x1f", r'"\u001f"'),
+        ("\x7f", '"\x7f"'),  # DEL is not a JSON control character
+        ("\u2028\u2029", '"\u2028\u2029"'),  # JSON.stringify leaves these raw
+        ('a\nb"c\\d', r'"a\nb\"c\\d"'),
+    ],
+)
 def test_control_characters(value, expected):
     assert dumps(value) == expected
     assert json.loads(dumps(value)) == value
 
 
 def test_keys_are_escaped_like_strings():
-    assert dumps({"a\"b": 1, "名字": 2, "x/y": 3}) == '{"a\\"b":1,"名字":2,"x/y":3}'
+    assert dumps({'a"b': 1, "名字": 2, "x/y": 3}) == '{"a\\"b":1,"名字":2,"x/y":3}'
 
 
 # --------------------------------------------------------------------------------------------
 # Structure: compact, key order kept; datetimes
+
 
 def test_compact_and_key_order_kept():
     value = {"z": 1, "a": [1, "two", None, True], "m": {"y": {}, "b": []}, "status": "success"}
@@ -138,12 +158,15 @@ def test_tuple_is_an_array():
     assert dumps((1, "a")) == '[1,"a"]'
 
 
-@pytest.mark.parametrize("value, expected", [
-    (datetime(2019, 9, 4, 14, 29, 5), '"2019-09-04T14:29:05.000Z"'),
-    (datetime(2019, 9, 4, 14, 29, 5, 123000), '"2019-09-04T14:29:05.123Z"'),
-    (datetime(2020, 1, 2, 3, 4, 5, 7000), '"2020-01-02T03:04:05.007Z"'),
-    (datetime(2021, 12, 31, 23, 59, 59, 999000), '"2021-12-31T23:59:59.999Z"'),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (datetime(2019, 9, 4, 14, 29, 5), '"2019-09-04T14:29:05.000Z"'),
+        (datetime(2019, 9, 4, 14, 29, 5, 123000), '"2019-09-04T14:29:05.123Z"'),
+        (datetime(2020, 1, 2, 3, 4, 5, 7000), '"2020-01-02T03:04:05.007Z"'),
+        (datetime(2021, 12, 31, 23, 59, 59, 999000), '"2021-12-31T23:59:59.999Z"'),
+    ],
+)
 def test_datetimes(value, expected):
     assert dumps(value) == expected
     assert dumps({"createdAt": value}) == '{"createdAt":' + expected + "}"
@@ -151,6 +174,7 @@ def test_datetimes(value, expected):
 
 # --------------------------------------------------------------------------------------------
 # Over HTTP: replies
+
 
 def login(client, phonenumber="13800000001", password=None, path="/user/login", **kwargs):
     if not kwargs:
@@ -177,8 +201,16 @@ def test_success_reply_is_compact_utf8_json_in_contract_order(client, member):
     assert raw == dumps(body).encode("utf-8")  # nothing but compact separators
     assert list(body) == ["status", "info", "token"]
     assert list(body["info"]) == [
-        "uuid", "username", "phonenumber", "idcard", "studentid", "address", "avatarurl",
-        "verified", "score", "info",
+        "uuid",
+        "username",
+        "phonenumber",
+        "idcard",
+        "studentid",
+        "address",
+        "avatarurl",
+        "verified",
+        "score",
+        "info",
     ]
     assert body["info"]["studentid"] == "0"
 
@@ -191,6 +223,7 @@ def test_public_user_key_order_with_status_last(client, member):
 
 # --------------------------------------------------------------------------------------------
 # Over HTTP: routing
+
 
 @pytest.mark.parametrize("path", ["/user/login", "/user/login/", "/USER/LOGIN/", "/User/Login", "/uSeR/lOgIn/"])
 def test_case_insensitive_routes_with_optional_trailing_slash(client, member, path):
@@ -240,31 +273,37 @@ def assert_not_found(reply, method="GET"):
     assert reply.data == (b"" if method == "HEAD" else b"Not Found")  # HEAD never has a body
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/"),
-    ("GET", "/nope"),
-    ("POST", "/nope"),
-    ("POST", "/user/login/extra"),
-    ("GET", "/user"),
-    ("GET", "/user/1/2"),
-    ("POST", "/users/login"),
-    ("GET", "/image/avatar/missing.jpg"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/"),
+        ("GET", "/nope"),
+        ("POST", "/nope"),
+        ("POST", "/user/login/extra"),
+        ("GET", "/user"),
+        ("GET", "/user/1/2"),
+        ("POST", "/users/login"),
+        ("GET", "/image/avatar/missing.jpg"),
+    ],
+)
 def test_unknown_path_is_plain_not_found(client, method, path):
     assert_not_found(client.open(path, method=method), method)
 
 
-@pytest.mark.parametrize("method, path", [
-    # (GET /user/login is GET /user/<uuid> with a non-numeric uuid: "no such user", 1.5)
-    ("GET", "/user/mail/verify"),
-    ("GET", "/USER/MAIL/VERIFY/"),
-    ("HEAD", "/user/mail/verify"),
-    ("POST", "/user/1"),
-    ("PUT", "/user/1"),
-    ("DELETE", "/user/me"),
-    ("PATCH", "/user/modify"),
-    ("POST", "/image/avatar/default.jpg"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        # (GET /user/login is GET /user/<uuid> with a non-numeric uuid: "no such user", 1.5)
+        ("GET", "/user/mail/verify"),
+        ("GET", "/USER/MAIL/VERIFY/"),
+        ("HEAD", "/user/mail/verify"),
+        ("POST", "/user/1"),
+        ("PUT", "/user/1"),
+        ("DELETE", "/user/me"),
+        ("PATCH", "/user/modify"),
+        ("POST", "/image/avatar/default.jpg"),
+    ],
+)
 def test_wrong_method_is_plain_not_found(client, member, method, path):
     assert_not_found(client.open(path, method=method), method)
 
@@ -296,6 +335,7 @@ def test_unexpected_error_is_plain_500_without_details(app, client):
 
 # --------------------------------------------------------------------------------------------
 # Over HTTP: request bodies
+
 
 def test_login_reads_json_form_and_multipart_alike(client, member):
     fields = {"phonenumber": "13800000001", "password": sha1("pw")}
@@ -391,6 +431,7 @@ def test_limit_follows_config(config):
     try:
         with app.app_context():
             from foof.cli import create_schema
+
             create_schema()
         client = app.test_client()
         _assert_too_large(client.post("/user/login", data={"phonenumber": "1", "pad": "x" * 2048}))
@@ -425,8 +466,13 @@ def test_oversized_modify_writes_nothing(app, client, member, token_for):
     _assert_too_large(client.post("/user/modify", data=big))
     _assert_too_large(client.post("/user/modify", json=big))
     _assert_too_large(client.post("/user/modify", **multipart(big)))
-    _assert_too_large(client.post("/user/modify", data={"username": "changed", "pad": _padding(MIB)},
-                                  headers={"Authorization": f"Bearer {token}"}))
+    _assert_too_large(
+        client.post(
+            "/user/modify",
+            data={"username": "changed", "pad": _padding(MIB)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
     assert _users(app) == before
 
 
@@ -435,8 +481,9 @@ def test_oversized_avatar_writes_nothing(app, client, member, token_for, media_r
     files_before = sorted(os.listdir(media_root / "avatar"))
     # issue #12 item 4: a photo upload may be FOOF_MAX_PHOTO_UPLOAD_BYTES (10 MiB); beyond it 413
     limit = app.config["FOOF_MAX_PHOTO_UPLOAD_BYTES"]
-    reply = client.post("/user/avatar", **multipart(
-        {"token": token_for(member)}, [("file", "big.jpg", b"\xff\xd8" + b"\0" * limit)]))
+    reply = client.post(
+        "/user/avatar", **multipart({"token": token_for(member)}, [("file", "big.jpg", b"\xff\xd8" + b"\0" * limit)])
+    )
     _assert_too_large(reply)
     assert _users(app) == before
     assert sorted(os.listdir(media_root / "avatar")) == files_before

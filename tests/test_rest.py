@@ -5,6 +5,7 @@ except 4003 (HTTP 401) and 4004 (HTTP 403). Each test sets up its state through 
 routes (register, log in, add products, buy) with one test client, and so one session
 cookie, per person.
 """
+
 import io
 import json
 import os
@@ -41,6 +42,7 @@ def config(config, tmp_path):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def call(client, method, path, body=None, **kwargs):
     """Send ``body`` as JSON (keys in order); return the reply after checking the envelope."""
@@ -90,16 +92,23 @@ def noise_png(width, height):
 
 
 def upload(client, method, path, data, filename="a.png", content_type="image/png", field="file"):
-    return call(client, method, path, data={field: (io.BytesIO(data), filename, content_type)},
-                content_type="multipart/form-data")
+    return call(
+        client,
+        method,
+        path,
+        data={field: (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def multipart_by_hand(data, filename="big.png", content_type="image/png", field="file"):
     """``(body, content type)`` of a one-file multipart body, built in memory (the test
     client would spool a big body to a temporary file it never closes)."""
     boundary = "----foofboundary7MA4YWxkTrZu0gW"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     return head + data + tail, f"multipart/form-data; boundary={boundary}"
 
@@ -108,8 +117,14 @@ class Person:
     def __init__(self, app, name, password="123456", answer="happy"):
         self.client = app.test_client()
         self.name, self.password, self.answer = name, password, answer
-        ok(call(self.client, "POST", "/users", {"username": name, "password": password,
-                                                "resetQuestion": "我最喜欢的颜色", "resetAnswer": answer}))
+        ok(
+            call(
+                self.client,
+                "POST",
+                "/users",
+                {"username": name, "password": password, "resetQuestion": "我最喜欢的颜色", "resetAnswer": answer},
+            )
+        )
         self.id = ok(call(self.client, "POST", "/users/sessions", {"username": name, "password": password}))["id"]
         self.uuid = int(self.id)
 
@@ -117,8 +132,15 @@ class Person:
         return call(self.client, method, path, body, **kwargs)
 
     def add_product(self, name="台灯", price="25", category="00001", **extra):
-        body = {"name": name, "category": category, "description": f"{name}，九成新", "location": "1",
-                "price": price, "tags": name, **extra}
+        body = {
+            "name": name,
+            "category": category,
+            "description": f"{name}，九成新",
+            "location": "1",
+            "price": price,
+            "tags": name,
+            **extra,
+        }
         return ok(self("POST", "/products", body))
 
     def buy(self, pid, trans="0"):
@@ -153,42 +175,74 @@ def product_state(app, pid):
 
 # --- the envelope --------------------------------------------------------------------------
 
+
 def test_envelope_bytes(app):
     client = app.test_client()
-    reply = client.post("/users", data=json.dumps({"username": "lower111", "password": "123456",
-                                                   "resetQuestion": "3", "resetAnswer": "happy"}),
-                        content_type="application/json")
-    assert (reply.status_code, reply.headers["Content-Type"], reply.get_data()) == \
-        (200, JSON_TYPE, b'{"state":200,"message":null,"data":null}')
-    reply = client.post("/users", data=json.dumps({"username": "lower111", "password": "123456",
-                                                   "resetQuestion": "3", "resetAnswer": "happy"}),
-                        content_type="application/json")
-    assert (reply.status_code, reply.get_data().decode()) == \
-        (200, '{"state":4000,"message":"用户名已经被占用","data":null}')
+    reply = client.post(
+        "/users",
+        data=json.dumps({"username": "lower111", "password": "123456", "resetQuestion": "3", "resetAnswer": "happy"}),
+        content_type="application/json",
+    )
+    assert (reply.status_code, reply.headers["Content-Type"], reply.get_data()) == (
+        200,
+        JSON_TYPE,
+        b'{"state":200,"message":null,"data":null}',
+    )
+    reply = client.post(
+        "/users",
+        data=json.dumps({"username": "lower111", "password": "123456", "resetQuestion": "3", "resetAnswer": "happy"}),
+        content_type="application/json",
+    )
+    assert (reply.status_code, reply.get_data().decode()) == (
+        200,
+        '{"state":4000,"message":"用户名已经被占用","data":null}',
+    )
 
 
 def test_form_bodies_are_read_like_json(app):
     client = app.test_client()
-    ok(call(client, "POST", "/users", data={"username": "formuser", "password": "123456",
-                                            "resetQuestion": "q", "resetAnswer": "a"}))
-    assert ok(call(client, "POST", "/users/sessions", data={"username": "formuser", "password": "123456"}))["id"] == "0000000001"
+    ok(
+        call(
+            client,
+            "POST",
+            "/users",
+            data={"username": "formuser", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+        )
+    )
+    assert (
+        ok(call(client, "POST", "/users/sessions", data={"username": "formuser", "password": "123456"}))["id"]
+        == "0000000001"
+    )
 
 
 # --- 4000 ----------------------------------------------------------------------------------
 
+
 def test_4000_username_taken(app, people):
-    reply = call(app.test_client(), "POST", "/users", {"username": "seller", "password": "abcdefg",
-                                                       "resetQuestion": "q", "resetAnswer": "a"})
+    reply = call(
+        app.test_client(),
+        "POST",
+        "/users",
+        {"username": "seller", "password": "abcdefg", "resetQuestion": "q", "resetAnswer": "a"},
+    )
     assert_refused(reply, 4000)
     # the first account is untouched: its password still works, the second one's does not
-    assert ok(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "123456"}))["id"] == people["seller"].id
-    assert_refused(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "abcdefg"}), 4002)
+    assert (
+        ok(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "123456"}))["id"]
+        == people["seller"].id
+    )
+    assert_refused(
+        call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "abcdefg"}), 4002
+    )
 
 
 # --- 4001 / 4002 ---------------------------------------------------------------------------
 
+
 def test_4001_unknown_user_at_login(app, people):
-    assert_refused(call(app.test_client(), "POST", "/users/sessions", {"username": "nobody", "password": "123456"}), 4001)
+    assert_refused(
+        call(app.test_client(), "POST", "/users/sessions", {"username": "nobody", "password": "123456"}), 4001
+    )
 
 
 def test_4002_wrong_password_at_login(app, people):
@@ -202,11 +256,15 @@ def test_4002_change_password_with_wrong_old_password(app, people):
     assert_refused(seller("PATCH", "/users/password", {"oldPassword": "wrong!", "newPassword": "654321"}), 4002)
     # unchanged: the old password logs in, the new one does not
     assert ok(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "123456"}))
-    assert_refused(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "654321"}), 4002)
+    assert_refused(
+        call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "654321"}), 4002
+    )
     # with the right old password it changes
     assert ok(seller("PATCH", "/users/password", {"oldPassword": "123456", "newPassword": "654321"})) is None
     assert ok(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "654321"}))
-    assert_refused(call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "123456"}), 4002)
+    assert_refused(
+        call(app.test_client(), "POST", "/users/sessions", {"username": "seller", "password": "123456"}), 4002
+    )
 
 
 # --- 4003 ----------------------------------------------------------------------------------
@@ -214,22 +272,37 @@ def test_4002_change_password_with_wrong_old_password(app, people):
 REST_PREFIXES = ("/users", "/products", "/orders", "/alipay", "/upload")
 #: (method, rule) a visitor without a session may call; every other REST rule is login-only.
 PUBLIC = {
-    ("POST", "/users"), ("POST", "/users/sessions"), ("DELETE", "/users/sessions"),
+    ("POST", "/users"),
+    ("POST", "/users/sessions"),
+    ("DELETE", "/users/sessions"),
     ("POST", "/users/password/reset"),
-    ("GET", "/products"), ("GET", "/products/<cid>"), ("GET", "/products/detail/<pid>"),
+    ("GET", "/products"),
+    ("GET", "/products/<cid>"),
+    ("GET", "/products/detail/<pid>"),
     ("GET", "/upload/<path:name>"),  # pictures; student cards only to their owner (tested below)
     ("POST", "/alipay/response"),  # Alipay's own notices
 }
 #: Login-only routes the seed and docs/rest-api.md name; the url_map must have at least these.
 KNOWN_LOGIN_ONLY = {
-    ("PATCH", "/users/password"), ("GET", "/users/detail"), ("POST", "/users/detail"),
-    ("PATCH", "/users/detial/avatar"), ("PATCH", "/users/detial/studentcard"),
-    ("POST", "/users/detail/avatar"), ("PATCH", "/users/detail/avatar"),
-    ("POST", "/users/detail/studentcard"), ("PATCH", "/users/detail/studentcard"),
-    ("POST", "/products"), ("PATCH", "/products/<pid>"), ("DELETE", "/products/<pid>"),
-    ("PATCH", "/products/img/<pid>"), ("POST", "/products/img/<pid>"),
-    ("POST", "/orders/<key>"), ("GET", "/orders/buy"), ("GET", "/orders/sell"),
-    ("POST", "/orders/state/<order_id>"), ("POST", "/alipay/info"),
+    ("PATCH", "/users/password"),
+    ("GET", "/users/detail"),
+    ("POST", "/users/detail"),
+    ("PATCH", "/users/detial/avatar"),
+    ("PATCH", "/users/detial/studentcard"),
+    ("POST", "/users/detail/avatar"),
+    ("PATCH", "/users/detail/avatar"),
+    ("POST", "/users/detail/studentcard"),
+    ("PATCH", "/users/detail/studentcard"),
+    ("POST", "/products"),
+    ("PATCH", "/products/<pid>"),
+    ("DELETE", "/products/<pid>"),
+    ("PATCH", "/products/img/<pid>"),
+    ("POST", "/products/img/<pid>"),
+    ("POST", "/orders/<key>"),
+    ("GET", "/orders/buy"),
+    ("GET", "/orders/sell"),
+    ("POST", "/orders/state/<order_id>"),
+    ("POST", "/alipay/info"),
 }
 
 
@@ -250,8 +323,11 @@ def concrete(rule):
 
 def test_4003_on_every_login_only_route(app, people):
     rules = login_only_rules(app)
-    missing = {(m, r) for m, r in KNOWN_LOGIN_ONLY if (m, re.sub(r"<[^>]+>", "<x>", r))
-               not in {(mm, re.sub(r"<[^>]+>", "<x>", rr)) for mm, rr in rules}}
+    missing = {
+        (m, r)
+        for m, r in KNOWN_LOGIN_ONLY
+        if (m, re.sub(r"<[^>]+>", "<x>", r)) not in {(mm, re.sub(r"<[^>]+>", "<x>", rr)) for mm, rr in rules}
+    }
     assert not missing, f"login-only routes missing from the url_map: {sorted(missing)}"
     product = people["seller"].add_product()
     assert product == "1"
@@ -259,11 +335,19 @@ def test_4003_on_every_login_only_route(app, people):
     for method, rule in sorted(rules):
         path = concrete(rule)  # "1": the product (and user) that exists
         for label, headers in (("no session", {}), ("bad bearer", {"Authorization": "Bearer not.a.token"})):
-            reply = app.test_client().open(path, method=method, headers=headers,
-                                           data=json.dumps({"name": "x", "price": "1"}), content_type="application/json")
+            reply = app.test_client().open(
+                path,
+                method=method,
+                headers=headers,
+                data=json.dumps({"name": "x", "price": "1"}),
+                content_type="application/json",
+            )
             body = reply.get_data()
-            if (reply.status_code, reply.headers.get("Content-Type"), body) != \
-                    (401, JSON_TYPE, '{"state":4003,"message":"用户未登录","data":null}'.encode()):
+            if (reply.status_code, reply.headers.get("Content-Type"), body) != (
+                401,
+                JSON_TYPE,
+                '{"state":4003,"message":"用户未登录","data":null}'.encode(),
+            ):
                 failures.append(f"{method} {path} ({label}): {reply.status_code} {body[:120]!r}")
     assert not failures, "\n".join(failures)
     # nothing was changed by the refused calls
@@ -291,7 +375,14 @@ def test_a_session_cookie_copied_before_logout_is_dead_after_it(app, people):
 
 def test_session_cookie_is_httponly(app):
     client = app.test_client()
-    ok(call(client, "POST", "/users", {"username": "cookie", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"}))
+    ok(
+        call(
+            client,
+            "POST",
+            "/users",
+            {"username": "cookie", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+        )
+    )
     reply = call(client, "POST", "/users/sessions", {"username": "cookie", "password": "123456"})
     cookies = reply.headers.getlist("Set-Cookie")
     session = [c for c in cookies if c.startswith("session=")]
@@ -306,6 +397,7 @@ def test_session_cookie_is_httponly(app):
 
 # --- 4004 ----------------------------------------------------------------------------------
 
+
 def test_4004_someone_elses_product(app, people):
     seller, stranger = people["seller"], people["stranger"]
     pid = seller.add_product("台灯", "25")
@@ -316,7 +408,8 @@ def test_4004_someone_elses_product(app, people):
     assert_refused(stranger("DELETE", f"/products/{pid}"), 4004)
     assert ok(call(app.test_client(), "GET", f"/products/detail/{pid}")) == before
     assert not os.path.exists(app.config["FOOF_UPLOAD_ROOT"]) or not any(
-        name.startswith("p") for name in os.listdir(app.config["FOOF_UPLOAD_ROOT"]))
+        name.startswith("p") for name in os.listdir(app.config["FOOF_UPLOAD_ROOT"])
+    )
 
 
 def test_4004_someone_elses_order(app, people):
@@ -335,6 +428,7 @@ def test_4004_someone_elses_order(app, people):
 
 # --- 4005 ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("price", ["abc", "-1", "", None, "1e400", "NaN", True, [1]])
 def test_4005_bad_price(app, people, price):
     body = {"name": "台灯", "category": "00001", "description": "d", "location": "1", "price": price, "tags": "t"}
@@ -344,7 +438,9 @@ def test_4005_bad_price(app, people, price):
 
 def test_4005_missing_name(app, people):
     seller = people["seller"]
-    assert_refused(seller("POST", "/products", {"category": "00001", "description": "d", "location": "1", "price": "3"}), 4005)
+    assert_refused(
+        seller("POST", "/products", {"category": "00001", "description": "d", "location": "1", "price": "3"}), 4005
+    )
     assert_refused(seller("POST", "/products", {"name": "", "category": "00001", "price": "3"}), 4005)
     assert ok(call(app.test_client(), "GET", "/products")) == []
 
@@ -365,12 +461,15 @@ def test_4005_bad_trans(app, people, trans):
     assert ok(people["buyer"]("GET", "/orders/buy")) == []
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "ab", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
-    {"username": "newuser", "password": "", "resetQuestion": "q", "resetAnswer": "a"},
-    {"username": "newuser", "password": "123456"},
-    {"password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ab", "password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+        {"username": "newuser", "password": "", "resetQuestion": "q", "resetAnswer": "a"},
+        {"username": "newuser", "password": "123456"},
+        {"password": "123456", "resetQuestion": "q", "resetAnswer": "a"},
+    ],
+)
 def test_4005_bad_registration(app, body):
     assert_refused(call(app.test_client(), "POST", "/users", body), 4005)
 
@@ -384,6 +483,7 @@ def test_own_product_cannot_be_bought(app, people):
 
 
 # --- 4006 ----------------------------------------------------------------------------------
+
 
 def test_4006_buying_a_sold_missing_or_taken_down_product(app, people):
     seller, buyer, stranger = people["seller"], people["buyer"], people["stranger"]
@@ -410,6 +510,7 @@ def test_4006_unknown_product_everywhere(app, people):
 
 
 # --- 4007 ----------------------------------------------------------------------------------
+
 
 def test_4007_completed_and_cancelled_orders_cannot_change(app, people):
     seller, buyer = people["seller"], people["buyer"]
@@ -454,9 +555,12 @@ def test_bad_order_parameters(app, people):
 # --- uploads: 6000, 6001, 6002 -------------------------------------------------------------
 
 UPLOAD_ROUTES = [
-    ("PATCH", "/users/detial/avatar"), ("POST", "/users/detail/avatar"),
-    ("PATCH", "/users/detial/studentcard"), ("POST", "/users/detail/studentcard"),
-    ("PATCH", "/products/img/{pid}"), ("POST", "/products/img/{pid}"),
+    ("PATCH", "/users/detial/avatar"),
+    ("POST", "/users/detail/avatar"),
+    ("PATCH", "/users/detial/studentcard"),
+    ("POST", "/users/detail/studentcard"),
+    ("PATCH", "/products/img/{pid}"),
+    ("POST", "/products/img/{pid}"),
 ]
 
 
@@ -512,11 +616,15 @@ def test_uploads_between_1_and_10_mib_are_accepted(app, people):
 
 
 @pytest.mark.parametrize("method,route", UPLOAD_ROUTES)
-@pytest.mark.parametrize("payload,filename,content_type", [
-    (b"<html><script>alert(1)</script></html>", "evil.jpg", "image/jpeg"),
-    (b"GIF89a not really", "fake.gif", "image/gif"),
-    (b"%PDF-1.4 hello", "doc.pdf", "application/pdf"),
-], ids=["html-as-jpg", "truncated-gif", "pdf"])
+@pytest.mark.parametrize(
+    "payload,filename,content_type",
+    [
+        (b"<html><script>alert(1)</script></html>", "evil.jpg", "image/jpeg"),
+        (b"GIF89a not really", "fake.gif", "image/gif"),
+        (b"%PDF-1.4 hello", "doc.pdf", "application/pdf"),
+    ],
+    ids=["html-as-jpg", "truncated-gif", "pdf"],
+)
 def test_6002_not_an_image(app, people, method, route, payload, filename, content_type):
     seller = people["seller"]
     pid = seller.add_product()
@@ -528,23 +636,35 @@ def test_6002_not_an_image(app, people, method, route, payload, filename, conten
 def test_uploads_are_reencoded_jpegs(app, people):
     seller = people["seller"]
     pid = seller.add_product()
-    paths = [ok(upload(seller.client, "PATCH", "/users/detial/avatar", png(40, 30))),
-             ok(upload(seller.client, "PATCH", "/users/detial/studentcard", png(40, 30))),
-             ok(upload(seller.client, "PATCH", f"/products/img/{pid}", png(40, 30)))]
+    paths = [
+        ok(upload(seller.client, "PATCH", "/users/detial/avatar", png(40, 30))),
+        ok(upload(seller.client, "PATCH", "/users/detial/studentcard", png(40, 30))),
+        ok(upload(seller.client, "PATCH", f"/products/img/{pid}", png(40, 30))),
+    ]
     assert re.fullmatch(r"/upload/[0-9a-f-]{36}\.jpg", paths[0])
     assert re.fullmatch(r"/upload/student/[0-9a-f-]{36}\.jpg", paths[1])
     assert re.fullmatch(r"/upload/p[0-9a-f-]{36}\.jpg", paths[2])
     for path in paths:
-        with Image.open(os.path.join(app.config["FOOF_UPLOAD_ROOT"], path[len("/upload/"):])) as im:
+        with Image.open(os.path.join(app.config["FOOF_UPLOAD_ROOT"], path[len("/upload/") :])) as im:
             assert im.format == "JPEG"
 
 
 # --- detail: role and identified -----------------------------------------------------------
 
+
 def test_role_and_identified_cannot_be_set_through_detail(app, people):
     seller = people["seller"]
-    reply = seller("POST", "/users/detail", {"role": "1", "identified": "1", "alias": "卖家",
-                                             "studentCard": "/upload/student/x.jpg", "avatar": "/upload/x.jpg"})
+    reply = seller(
+        "POST",
+        "/users/detail",
+        {
+            "role": "1",
+            "identified": "1",
+            "alias": "卖家",
+            "studentCard": "/upload/student/x.jpg",
+            "avatar": "/upload/x.jpg",
+        },
+    )
     assert envelope(reply)["state"] in (200, 4005)
     detail = ok(seller("GET", "/users/detail"))
     assert (detail["role"], detail["identified"], detail["studentCard"], detail["avatar"]) == ("3", "0", None, "/")
@@ -557,12 +677,20 @@ def test_role_and_identified_cannot_be_set_through_detail(app, people):
 
 # --- forgotten password --------------------------------------------------------------------
 
+
 def reset(client, username, answer, new):
-    return call(client, "POST", "/users/password/reset", {"username": username, "resetAnswer": answer, "newPassword": new})
+    return call(
+        client, "POST", "/users/password/reset", {"username": username, "resetAnswer": answer, "newPassword": new}
+    )
 
 
 def logs_in(app, username, password):
-    return envelope(call(app.test_client(), "POST", "/users/sessions", {"username": username, "password": password}))["state"] == 200
+    return (
+        envelope(call(app.test_client(), "POST", "/users/sessions", {"username": username, "password": password}))[
+            "state"
+        ]
+        == 200
+    )
 
 
 def test_password_reset_with_the_right_answer(app, people):
@@ -596,6 +724,7 @@ def test_password_reset_is_rate_limited_after_10_failures(app, people, clock):
 
 # --- student cards only to their owner -----------------------------------------------------
 
+
 def fetch(client, path):
     """``(status, content type, body)`` of a GET, the response closed (files are streamed)."""
     with client.get(path) as reply:
@@ -616,15 +745,19 @@ def test_student_card_served_only_to_its_owner(app, people):
     assert fetch(app.test_client(), avatar)[:2] == (200, "image/jpeg")
 
 
-@pytest.mark.parametrize("trick", [
-    lambda card: card.replace("/upload/student/", "/upload/./student/"),
-    lambda card: card.replace("/upload/student/", "/upload/student/./"),
-    lambda card: card.replace("/upload/student/", "/upload/x/../student/"),
-    lambda card: card.replace("/upload/student/", "/upload//student/"),
-    lambda card: card.replace("/upload/student/", "/upload/student//"),
-    lambda card: card.replace("/upload/student/", "/upload/STUDENT/"),
-    lambda card: card.replace("/upload/student/", "/upload/student%2F"),
-], ids=["dot-before", "dot-after", "dotdot", "double-slash-before", "double-slash-after", "upper", "encoded-slash"])
+@pytest.mark.parametrize(
+    "trick",
+    [
+        lambda card: card.replace("/upload/student/", "/upload/./student/"),
+        lambda card: card.replace("/upload/student/", "/upload/student/./"),
+        lambda card: card.replace("/upload/student/", "/upload/x/../student/"),
+        lambda card: card.replace("/upload/student/", "/upload//student/"),
+        lambda card: card.replace("/upload/student/", "/upload/student//"),
+        lambda card: card.replace("/upload/student/", "/upload/STUDENT/"),
+        lambda card: card.replace("/upload/student/", "/upload/student%2F"),
+    ],
+    ids=["dot-before", "dot-after", "dotdot", "double-slash-before", "double-slash-after", "upper", "encoded-slash"],
+)
 def test_student_card_check_cannot_be_walked_around(app, people, trick):
     seller, stranger = people["seller"], people["stranger"]
     card = ok(upload(seller.client, "PATCH", "/users/detial/studentcard", png(50, 30)))
@@ -635,6 +768,7 @@ def test_student_card_check_cannot_be_walked_around(app, people, trick):
 
 
 # --- lists: newest first, page and size ----------------------------------------------------
+
 
 def test_products_newest_first_with_page_and_size(app, people):
     seller = people["seller"]
@@ -670,6 +804,7 @@ def test_orders_newest_first(app, people):
 
 # --- padded and unpadded ids ---------------------------------------------------------------
 
+
 def test_padded_and_unpadded_ids_in_paths(app, people):
     seller, buyer = people["seller"], people["buyer"]
     pid = int(seller.add_product("台灯", "25"))
@@ -704,13 +839,24 @@ def test_ids_are_padded_strings_and_prices_floats(app, people):
     pid = seller.add_product("台灯", 25)  # a JSON number works like "25"
     assert pid == "1"
     detail = ok(call(app.test_client(), "GET", "/products/detail/1"))
-    assert (detail["id"], detail["seller"], detail["category"], detail["state"]) == (pad(1), pad(seller.uuid, 10), "00001", "0")
+    assert (detail["id"], detail["seller"], detail["category"], detail["state"]) == (
+        pad(1),
+        pad(seller.uuid, 10),
+        "00001",
+        "0",
+    )
     raw = app.test_client().get("/products/detail/1").get_data().decode()
     assert '"price":25.0,' in raw
     ok(buyer.buy(pid))
     order = the_order(buyer)
-    assert (order["seller"], order["buyer"], order["pid"], order["price"], order["transactionMode"], order["state"]) == \
-        (pad(seller.uuid, 10), pad(buyer.uuid, 10), pad(1), 25.0, "0", "0")
+    assert (
+        order["seller"],
+        order["buyer"],
+        order["pid"],
+        order["price"],
+        order["transactionMode"],
+        order["state"],
+    ) == (pad(seller.uuid, 10), pad(buyer.uuid, 10), pad(1), 25.0, "0", "0")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", order["createTime"])
 
 

@@ -1,6 +1,7 @@
 """schemathesis against GET /openapi.json (issue 6): generated requests for every documented
 operation of the secondhand face, logged in via a legacy Bearer token, must never give a
 5xx, never leak a traceback or SQL, and never change a row when refused."""
+
 import json
 
 import pytest
@@ -26,8 +27,14 @@ def _operations():
     """(label, operation) for every documented operation, read from the real /openapi.json."""
     from foof import create_app
 
-    app = create_app({"FOOF_INSTANCE_PATH": "/tmp/foof-route-listing", "FOOF_DATABASE_URL": "sqlite://",
-                      "FOOF_JWT_SECRET": "x" * 40, "FOOF_SECRET_KEY": "x"})
+    app = create_app(
+        {
+            "FOOF_INSTANCE_PATH": "/tmp/foof-route-listing",
+            "FOOF_DATABASE_URL": "sqlite://",
+            "FOOF_JWT_SECRET": "x" * 40,
+            "FOOF_SECRET_KEY": "x",
+        }
+    )
     loaded = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in loaded.get_all_operations()]
     return [pytest.param(op.method.upper(), op.path, id=f"{op.method.upper()} {op.path}") for op in operations]
@@ -38,12 +45,14 @@ def _operations():
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_secondhand_api(app, world, method, path):
     operation = next(
-        r.ok() for r in schemathesis.openapi.from_wsgi("/openapi.json", app).get_all_operations()
+        r.ok()
+        for r in schemathesis.openapi.from_wsgi("/openapi.json", app).get_all_operations()
         if r.ok().method.upper() == method and r.ok().path == path
     )
 
-    @settings(max_examples=20, deadline=None, derandomize=True, print_blob=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=20, deadline=None, derandomize=True, print_blob=False, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy())
     def run(case):
         before = table_snapshot(app)

@@ -1,4 +1,5 @@
 """Search index maintenance and the /item/search wire shape (relevance: test_search_relevance)."""
+
 import json
 import os
 import shutil
@@ -22,8 +23,18 @@ def titles(app, client, query):
 
 
 def add(client, token, title, sold="1", note="东门自提"):
-    reply = client.post("/item/add", data={"token": token, "title": title, "type": "1", "price": "39.9",
-                                           "depreciatione": "90", "note": note, "sold": sold})
+    reply = client.post(
+        "/item/add",
+        data={
+            "token": token,
+            "title": title,
+            "type": "1",
+            "price": "39.9",
+            "depreciatione": "90",
+            "note": note,
+            "sold": sold,
+        },
+    )
     return reply.json["data"]["itemid"]
 
 
@@ -47,16 +58,28 @@ def test_es_shape(app, client, user):
 
 
 def test_no_hits_shape(client):
-    assert client.post("/item/search", data={"method": "good", "query": "jd"}).data.decode().endswith(
-        ',"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
-        '"hits":{"total":0,"max_score":null,"hits":[]}}')
+    assert (
+        client.post("/item/search", data={"method": "good", "query": "jd"})
+        .data.decode()
+        .endswith(
+            ',"timed_out":false,"_shards":{"total":5,"successful":5,"skipped":0,"failed":0},'
+            '"hits":{"total":0,"max_score":null,"hits":[]}}'
+        )
+    )
 
 
-@pytest.mark.parametrize("fields", [
-    {"method": "item", "query": "x"}, {"query": "x"}, {"method": "good", "query": "x", "size": "101"},
-    {"method": "good", "query": "x", "size": "-1"}, {"method": "good", "query": "x", "from": "-1"},
-    {"method": "good", "query": "x", "from": "abc"}, {"method": "good", "query": "x", "from": "9990", "size": "20"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"method": "item", "query": "x"},
+        {"query": "x"},
+        {"method": "good", "query": "x", "size": "101"},
+        {"method": "good", "query": "x", "size": "-1"},
+        {"method": "good", "query": "x", "from": "-1"},
+        {"method": "good", "query": "x", "from": "abc"},
+        {"method": "good", "query": "x", "from": "9990", "size": "20"},
+    ],
+)
 def test_bad_requests(client, fields):
     assert client.post("/item/search", data=fields).json == INVALID
 
@@ -159,11 +182,17 @@ def test_many_threads_writing_lose_nothing(live_server, user):
     uuid, token = user
     fields = {"token": token, "type": "1", "price": "10", "depreciatione": "9", "note": "东门", "sold": "1"}
     with ThreadPoolExecutor(8) as pool:
-        replies = list(pool.map(lambda n: http_post(live_server.url + "/item/add", {**fields, "title": f"考研资料{n}号"}), range(40)))
+        replies = list(
+            pool.map(
+                lambda n: http_post(live_server.url + "/item/add", {**fields, "title": f"考研资料{n}号"}), range(40)
+            )
+        )
     assert all(status == 200 and b'"status":"success"' in body for status, body in replies)
     deadline = time.monotonic() + 20
     while True:
-        status, body = http_post(live_server.url + "/item/search", {"method": "good", "query": "考研资料", "size": "100"})
+        status, body = http_post(
+            live_server.url + "/item/search", {"method": "good", "query": "考研资料", "size": "100"}
+        )
         total = json.loads(body)["hits"]["total"]
         if total == 40 or time.monotonic() > deadline:
             break

@@ -38,6 +38,7 @@ One app and one index serve each test: building the corpus takes about 0.3 s on 
 query and reports all failing queries in a single assertion message, with the whole table.
 Run with ``-s`` to see the per-query table when everything passes.
 """
+
 import json
 from collections import namedtuple
 
@@ -56,8 +57,16 @@ def q(text, expected, acceptable=()):
 
 BIKES = ("giant_mtb", "phoenix_bike", "forever_bike", "folding_bike", "merida_road")
 IPHONES = ("iphone13", "iphone13pro", "iphone12mini", "iphone11", "iphonexr", "iphonese2", "iphone14promax")
-LAPTOPS = ("lenovo_laptop", "lenovo_y9000p", "dell_laptop", "hp_laptop", "huawei_matebook", "thinkpad_x1",
-           "macbook_air", "macbook_pro")
+LAPTOPS = (
+    "lenovo_laptop",
+    "lenovo_y9000p",
+    "dell_laptop",
+    "hp_laptop",
+    "huawei_matebook",
+    "thinkpad_x1",
+    "macbook_air",
+    "macbook_pro",
+)
 LOGITECH_MICE = ("logi_g304", "logi_m330", "logi_mx3")
 KAOYAN = ("ky_math", "ky_english", "ky_politics", "ky_408", "ky_full_set", "ky_vocab", "gaoshu_zhangyu")
 EARPHONES = ("huawei_freebuds", "mi_earbuds", "airpods2", "airpods_pro", "airpods_pro2", "sony_xm4")
@@ -158,9 +167,20 @@ def search(app, client, make_user):
     """The corpus in the database and the index; ``search(text, size)`` → (keys, body)."""
     seller = make_user("13800000099", "pw")
     with app.app_context():
-        rows = [Item(uuid=seller, title=listing.title, type=listing.type, price=listing.price,
-                     imgurl="image/item/default.jpg", depreciatione=90, note=listing.note,
-                     sold=listing.sold, to=0) for listing in CORPUS]
+        rows = [
+            Item(
+                uuid=seller,
+                title=listing.title,
+                type=listing.type,
+                price=listing.price,
+                imgurl="image/item/default.jpg",
+                depreciatione=90,
+                note=listing.note,
+                sold=listing.sold,
+                to=0,
+            )
+            for listing in CORPUS
+        ]
         db.session.add_all(rows)
         db.session.commit()
         key_of = {str(row.itemid): listing.key for row, listing in zip(rows, CORPUS)}
@@ -199,14 +219,22 @@ def test_relevance(search):
         hidden = [key for key in keys if key in HIDDEN_KEYS]
         rows.append((query.text, precision, missing))
         if precision < MIN_PRECISION or missing or hidden:
-            failures.append(f"{query.text!r}: P@5={precision:.2f} missing from top 10={missing} "
-                            f"hidden rows returned={hidden} top 10={top}")
+            failures.append(
+                f"{query.text!r}: P@5={precision:.2f} missing from top 10={missing} "
+                f"hidden rows returned={hidden} top 10={top}"
+            )
     mean = sum(precision for _, precision, _ in rows) / len(rows)
-    table = "\n".join(f"  {text:<16} P@5={precision:.2f}{'  missing ' + str(missing) if missing else ''}"
-                      for text, precision, missing in rows)
+    table = "\n".join(
+        f"  {text:<16} P@5={precision:.2f}{'  missing ' + str(missing) if missing else ''}"
+        for text, precision, missing in rows
+    )
     print(f"\n{len(rows)} queries, mean P@5 = {mean:.3f}\n{table}")
-    assert not failures, (f"{len(failures)} of {len(rows)} queries below target (mean P@5 {mean:.3f}):\n"
-                          + "\n".join(failures) + "\nall queries:\n" + table)
+    assert not failures, (
+        f"{len(failures)} of {len(rows)} queries below target (mean P@5 {mean:.3f}):\n"
+        + "\n".join(failures)
+        + "\nall queries:\n"
+        + table
+    )
     assert mean >= MIN_PRECISION, f"mean P@5 {mean:.3f} < {MIN_PRECISION}\n{table}"
 
 

@@ -1,4 +1,5 @@
 """``seed-demo`` fills a database the legacy routes can serve."""
+
 import hashlib
 
 from sqlalchemy import func, select

@@ -6,6 +6,7 @@ and an ``http.server`` SMS gateway. TLS uses a throw-away CA and server certific
 with ``cryptography`` at test time; nothing is downloaded or committed. Every wait is
 bounded.
 """
+
 import email
 import email.policy
 import html
@@ -70,16 +71,27 @@ def tls(tmp_path_factory):
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name)
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(valid["not_before"]).not_valid_after(valid["not_after"])
+        .not_valid_before(valid["not_before"])
+        .not_valid_after(valid["not_after"])
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False,
-        ), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(ca_ski, critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -92,16 +104,32 @@ def tls(tmp_path_factory):
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(valid["not_before"]).not_valid_after(valid["not_after"])
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-        ]), critical=False)
+        .not_valid_before(valid["not_before"])
+        .not_valid_after(valid["not_after"])
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-            encipher_only=False, decipher_only=False,
-        ), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
@@ -111,9 +139,9 @@ def tls(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "server.pem", folder / "server.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
     def server_context():
@@ -281,12 +309,12 @@ def _check_delivered_and_follow(client, server, token, idcard="213170001"):
     found = LINK_RE.search(page)
     assert found, page
     link = html.unescape(found.group(1))
-    token_part = link[len(f"{PUBLIC_URL}/user/mail/verify/"):]
+    token_part = link[len(f"{PUBLIC_URL}/user/mail/verify/") :]
     assert token_part and "/" not in token_part
     assert link in msg.get_body(preferencelist=("plain",)).get_content()
 
     assert _me(client, token)["verified"] == 0
-    assert client.get(link[len(PUBLIC_URL):]).json == {"status": "success"}
+    assert client.get(link[len(PUBLIC_URL) :]).json == {"status": "success"}
     me = _me(client, token)
     assert me["verified"] == 1
     assert me["idcard"] == idcard
@@ -390,9 +418,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         with gateway.lock:
-            gateway.requests.append(SimpleNamespace(
-                path=self.path, content_type=self.headers.get("Content-Type"), body=body,
-            ))
+            gateway.requests.append(
+                SimpleNamespace(
+                    path=self.path,
+                    content_type=self.headers.get("Content-Type"),
+                    body=body,
+                )
+            )
             status, hold = gateway.status, gateway.hold
         if hold is not None:
             hold.wait(WAIT)
@@ -419,7 +451,10 @@ def gateway(monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _GatewayHandler)
     server.daemon_threads = True
     state = SimpleNamespace(
-        requests=[], status=200, hold=None, lock=threading.Lock(),
+        requests=[],
+        status=200,
+        hold=None,
+        lock=threading.Lock(),
         url=f"http://127.0.0.1:{server.server_address[1]}/sms/send",
     )
     server.gateway = state
@@ -437,9 +472,13 @@ def gateway(monkeypatch):
 @pytest.fixture
 def sms_http(config, gateway):
     """The app's SMS backend is the local gateway. List it before ``app``."""
-    config.update({
-        "FOOF_SMS_BACKEND": "http", "FOOF_SMS_HTTP_URL": gateway.url, "FOOF_SMS_HTTP_TIMEOUT": WAIT,
-    })
+    config.update(
+        {
+            "FOOF_SMS_BACKEND": "http",
+            "FOOF_SMS_HTTP_URL": gateway.url,
+            "FOOF_SMS_HTTP_TIMEOUT": WAIT,
+        }
+    )
     return gateway
 
 
@@ -569,20 +608,23 @@ def test_outbox_mail_lines(config, request):
     assert record["link"].startswith("https://shop.example.test/user/mail/verify/")
     assert f'href="{html.escape(record["link"])}"' in record["html"]
     assert STAMP_RE.match(record["time"]), record["time"]
-    assert client.get(record["link"][len("https://shop.example.test"):]).json == {"status": "success"}
+    assert client.get(record["link"][len("https://shop.example.test") :]).json == {"status": "success"}
     assert _me(client, token)["verified"] == 1
 
 
 # --------------------------------------------------------------------------- configuration
 
 
-@pytest.mark.parametrize("settings, named", [
-    ({"FOOF_SMS_BACKEND": "aliyun"}, "FOOF_SMS_BACKEND"),
-    ({"FOOF_SMS_BACKEND": ""}, "FOOF_SMS_BACKEND"),
-    ({"FOOF_MAIL_BACKEND": "sendmail"}, "FOOF_MAIL_BACKEND"),
-    ({"FOOF_MAIL_BACKEND": "smtp", "FOOF_SMTP_TLS": "tls"}, "FOOF_SMTP_TLS"),
-    ({"FOOF_SMS_BACKEND": "http", "FOOF_SMS_HTTP_URL": ""}, "FOOF_SMS_HTTP_URL"),
-])
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({"FOOF_SMS_BACKEND": "aliyun"}, "FOOF_SMS_BACKEND"),
+        ({"FOOF_SMS_BACKEND": ""}, "FOOF_SMS_BACKEND"),
+        ({"FOOF_MAIL_BACKEND": "sendmail"}, "FOOF_MAIL_BACKEND"),
+        ({"FOOF_MAIL_BACKEND": "smtp", "FOOF_SMTP_TLS": "tls"}, "FOOF_SMTP_TLS"),
+        ({"FOOF_SMS_BACKEND": "http", "FOOF_SMS_HTTP_URL": ""}, "FOOF_SMS_HTTP_URL"),
+    ],
+)
 def test_invalid_backend_rejected_at_create_app(config, settings, named):
     config.update(settings)
     with pytest.raises(ValueError, match=named):

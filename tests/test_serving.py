@@ -1,5 +1,6 @@
 """foof/serving.py: a real waitress server in this process, hot reads answered on its I/O
 thread, everything else (and every declined hot request) by its worker threads."""
+
 import http.client
 import json
 import socket
@@ -128,8 +129,9 @@ def test_waiting_messages_are_taken_by_a_worker_exactly_once(app, live, people):
     # A JSON body read on the I/O thread reaches the worker too.
     with app.app_context():
         third = messaging.push(people["seller"], people["buyer"], 1, "JSON 也行")
-    status, _, reply = server.request("POST", "/User/Chat/FetchNew/", json.dumps({"token": people["token"]}),
-                                      {"Content-Type": "application/json"})
+    status, _, reply = server.request(
+        "POST", "/User/Chat/FetchNew/", json.dumps({"token": people["token"]}), {"Content-Type": "application/json"}
+    )
     assert status == 200
     assert [m["id"] for m in json.loads(reply)["data"]] == [third]
     assert server.answered == 1
@@ -138,8 +140,13 @@ def test_waiting_messages_are_taken_by_a_worker_exactly_once(app, live, people):
 def test_pipelined_requests_are_answered_in_order(app, live, people):
     server = live(inline=True)
     reference = _reference(app)
-    paths = [f"/item/{people['live']}", "/item/999999", f"/user/{people['seller']}", "/products",
-             f"/item/{people['live']}"]
+    paths = [
+        f"/item/{people['live']}",
+        "/item/999999",
+        f"/user/{people['seller']}",
+        "/products",
+        f"/item/{people['live']}",
+    ]
     raw = "".join(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n" for path in paths).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(raw)

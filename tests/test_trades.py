@@ -1,4 +1,5 @@
 """The trade flow: order → trade | reset, ownership, and races through real HTTP."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -34,19 +35,36 @@ def test_full_conversation(client, people, json, item_row):
     """The mobile app's whole flow: list, ask (type 0), order, chat, trade; and a reset."""
     seller, buyer = people["seller"], people["buyer"]
     value = (lambda v: v) if json else str
-    added = call(client, "/item/add", seller, json, title="九成新小米充电宝", type=value(1), price=value(39.9),
-                 depreciatione=value(9), note="东门自提", sold=value(1))
+    added = call(
+        client,
+        "/item/add",
+        seller,
+        json,
+        title="九成新小米充电宝",
+        type=value(1),
+        price=value(39.9),
+        depreciatione=value(9),
+        note="东门自提",
+        sold=value(1),
+    )
     itemid = added["data"]["itemid"]
     # buyer: "I want this"
-    assert call(client, "/user/chat/push", buyer, json, to=value(seller["uuid"]), type=value(0), data=value(itemid)) == OK
+    assert (
+        call(client, "/user/chat/push", buyer, json, to=value(seller["uuid"]), type=value(0), data=value(itemid)) == OK
+    )
     new = call(client, "/user/chat/fetchnew", seller, json)["data"]
     assert [(m["from"], m["type"], m["data"], m["fetched"]) for m in new] == [(buyer["uuid"], 0, str(itemid), False)]
     # seller agrees: reserve for the buyer and tell them (-2 agreed)
     assert call(client, "/item/order", seller, json, to=value(buyer["uuid"]), itemid=value(itemid)) == OK
-    assert call(client, "/user/chat/push", seller, json, to=value(buyer["uuid"]), type=value(-2), data=value(itemid)) == OK
+    assert (
+        call(client, "/user/chat/push", seller, json, to=value(buyer["uuid"]), type=value(-2), data=value(itemid)) == OK
+    )
     assert item_row(itemid)["sold"] == 3 and item_row(itemid)["to"] == buyer["uuid"]
     # a second order while reserved is refused
-    assert call(client, "/item/order", seller, json, to=value(people["stranger"]["uuid"]), itemid=value(itemid)) == NOT_FOR_TRADE
+    assert (
+        call(client, "/item/order", seller, json, to=value(people["stranger"]["uuid"]), itemid=value(itemid))
+        == NOT_FOR_TRADE
+    )
     # buyer sees the agreement, then finishes the trade
     assert [m["type"] for m in call(client, "/user/chat/fetchnew", buyer, json)["data"]] == [-2]
     assert call(client, "/item/trade", buyer, json, itemid=value(itemid)) == OK
@@ -119,7 +137,9 @@ def test_twenty_buyers_race_for_one_item(live_server, make_user, make_item, toke
     assert all(status == 200 for status, _ in replies)
     wins = [i for i, (_, body) in enumerate(replies) if body == b'{"status":"success"}']
     assert len(wins) == 1
-    assert all(body == b'{"status":"failure","info":"not for trade"}' for i, (_, body) in enumerate(replies) if i not in wins)
+    assert all(
+        body == b'{"status":"failure","info":"not for trade"}' for i, (_, body) in enumerate(replies) if i not in wins
+    )
     row = item_row(itemid)
     assert (row["sold"], row["to"]) == (3, buyers[wins[0]])
 

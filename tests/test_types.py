@@ -4,6 +4,7 @@ Runs mypy in-process on ``foof/domain`` and ``foof/search`` exactly as
 ``.venv/bin/mypy foof/domain foof/search`` does, so a missing or wrong hint fails the test
 run even before ``.ci/run`` calls mypy itself.
 """
+
 import os
 
 from mypy import api

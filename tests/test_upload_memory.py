@@ -1,6 +1,7 @@
 """Issue #11 item 1: an upload's decoded image is bounded in memory, and so is the number of
 decodes at once (foof/domain/media.py). The memory tests upload to a real server process and
 read its peak resident size (VmHWM) from /proc."""
+
 import http.client
 import io
 import os
@@ -13,9 +14,9 @@ import zlib
 import pytest
 from PIL import Image
 
-from tests.conftest import start_server, status_kb, stop_server
 from foof.domain import media
 from foof.domain.errors import NotAnImage
+from tests.conftest import start_server, status_kb, stop_server
 
 MB = 1024 * 1024
 
@@ -24,6 +25,8 @@ MB = 1024 * 1024
 def config(config, tmp_path):
     config["FOOF_UPLOAD_ROOT"] = str(tmp_path / "upload")  # REST uploads, as in test_rest
     return config
+
+
 OK = {"status": "success"}
 INVALID = {"status": "failure", "info": "invaild request"}
 
@@ -105,7 +108,8 @@ def test_a_phone_jpeg_with_a_second_picture_is_a_jpeg(app):
     """Pillow opens a JPEG carrying an MPF second image (depth map, stereo) as "MPO"."""
     out = io.BytesIO()
     Image.linear_gradient("L").resize((4000, 3000)).convert("RGB").save(
-        out, "MPO", save_all=True, append_images=[Image.new("RGB", (400, 300))])
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (400, 300))]
+    )
     assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
     with app.app_context():
         result = Image.open(io.BytesIO(media.reencode(out.getvalue(), media.ITEM_SIDE)))
@@ -187,9 +191,14 @@ def test_a_negative_decode_count_is_refused(config):
         create_app(config)
 
 
-@pytest.mark.parametrize("method,route", [
-    ("PATCH", "/users/detial/avatar"), ("POST", "/users/detail/studentcard"), ("POST", "/products/img/{pid}"),
-])
+@pytest.mark.parametrize(
+    "method,route",
+    [
+        ("PATCH", "/users/detial/avatar"),
+        ("POST", "/users/detail/studentcard"),
+        ("POST", "/products/img/{pid}"),
+    ],
+)
 def test_every_rest_upload_route_refuses_the_bomb(app, bomb, method, route):
     from tests.test_rest import Person, assert_refused, upload, upload_files
 
@@ -206,8 +215,9 @@ def test_every_legacy_upload_route_refuses_the_bomb(client, user, make_item, ite
     itemid = make_item(uuid)
     assert item_upload(client, token, itemid, [("file", bomb, "a.png")]).json == INVALID
     assert item_row(itemid)["imgurl"] == "image/item/default.jpg"
-    reply = client.post("/user/avatar", data={"token": token, "file": (io.BytesIO(bomb), "a.png")},
-                        content_type="multipart/form-data")
+    reply = client.post(
+        "/user/avatar", data={"token": token, "file": (io.BytesIO(bomb), "a.png")}, content_type="multipart/form-data"
+    )
     assert reply.json == INVALID
     assert sorted(os.listdir(media_root / "item")) == sorted(os.listdir(media_root / "avatar")) == ["default.jpg"]
 
@@ -215,18 +225,21 @@ def test_every_legacy_upload_route_refuses_the_bomb(client, user, make_item, ite
 # -- a real server process --------------------------------------------------------------
 
 
-
-
 def upload(url, token, data, path="/user/avatar"):
     boundary = "----foofmemory"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
-        conn.request("POST", path, body=body,
-                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        conn.request("POST", path, body=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         reply = conn.getresponse()
         import json
 
@@ -279,8 +292,7 @@ def test_four_48_megapixel_jpegs_at_once_are_accepted_within_100_mb(server, came
     proc, url, token = server
     before = status_kb(proc.pid, "VmRSS")
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(upload(url, token, camera_jpeg)))
-               for _ in range(4)]
+    threads = [threading.Thread(target=lambda: answers.append(upload(url, token, camera_jpeg))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -310,6 +322,7 @@ def test_four_largest_accepted_pngs_at_once_stay_within_150_mb(server):
 
 
 # -- baseline JPEGs in several scans (found by attacking the change) ------------------------
+
 
 def _segment(marker, payload):
     return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload

@@ -1,4 +1,5 @@
 """Legacy /user routes beyond the recorded examples: profile, avatar, mail, bad input."""
+
 import io
 import os
 
@@ -23,8 +24,9 @@ def me(client, token):
 
 
 def upload_avatar(client, token, data, name="a.png", field="file"):
-    return client.post("/user/avatar", data={"token": token, field: (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/user/avatar", data={"token": token, field: (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_public_user(client, user):
@@ -42,8 +44,19 @@ def test_public_user_unknown(client, path):
 def test_me_never_shows_password(client, user):
     body = me(client, user[1])
     assert "password" not in body
-    assert list(body) == ["uuid", "username", "phonenumber", "idcard", "studentid", "address",
-                          "avatarurl", "verified", "score", "info", "status"]
+    assert list(body) == [
+        "uuid",
+        "username",
+        "phonenumber",
+        "idcard",
+        "studentid",
+        "address",
+        "avatarurl",
+        "verified",
+        "score",
+        "info",
+        "status",
+    ]
 
 
 def test_modify_changes_only_present_fields(client, user):
@@ -56,9 +69,16 @@ def test_modify_changes_only_present_fields(client, user):
 def test_modify_cannot_touch_protected_fields(client, user):
     _, token = user
     before = me(client, token)
-    reply = client.post("/user/modify", data={
-        "token": token, "verified": "1", "score": "999", "phonenumber": "1", "avatarurl": "../../etc/passwd",
-    }).json
+    reply = client.post(
+        "/user/modify",
+        data={
+            "token": token,
+            "verified": "1",
+            "score": "999",
+            "phonenumber": "1",
+            "avatarurl": "../../etc/passwd",
+        },
+    ).json
     assert reply == OK
     assert me(client, token) == before
 
@@ -82,7 +102,10 @@ def test_modify_json_numbers_become_text(client, user):
 def test_modify_too_long(client, user, value):
     _, token = user
     before = me(client, token)
-    assert client.post("/user/modify", data={"token": token, "info": value, "username": "new"}).data == b'{"status":"false"}'
+    assert (
+        client.post("/user/modify", data={"token": token, "info": value, "username": "new"}).data
+        == b'{"status":"false"}'
+    )
     assert me(client, token) == before  # nothing half-applied
 
 
@@ -119,12 +142,15 @@ def test_avatar_accepts_formats(client, user, fmt):
     assert upload_avatar(client, user[1], png_bytes(fmt=fmt), f"a.{fmt.lower()}").json == OK
 
 
-@pytest.mark.parametrize("payload", [
-    b"hello, not an image",
-    b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
-    b"<html><body>hi</body></html>",
-    b"",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"hello, not an image",
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+        b"<html><body>hi</body></html>",
+        b"",
+    ],
+)
 def test_avatar_refuses_non_images(client, user, media_root, payload):
     uuid, token = user
     assert upload_avatar(client, token, payload, "a.jpg").json == INVALID
@@ -155,9 +181,11 @@ def test_avatar_too_large_body(client, user, media_root):
     # A hand-built multipart body: werkzeug's test client would spool a big one to a temp
     # file that it never closes when the app refuses to read it.
     boundary = "----foofboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
-            "Content-Type: image/jpeg\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     limit = 10 * 1024 * 1024  # FOOF_MAX_PHOTO_UPLOAD_BYTES: photo uploads have their own limit
     body = head + b"\xff" * (limit + 1 - len(head) - len(tail)) + tail
@@ -196,7 +224,10 @@ def test_mail_verification_flow(app, client, make_user, token_for, outbox, clock
     assert mail["to"] == "213170001@seu.edu.cn" and mail["subject"] == "东大杂货铺"
     assert mail["link"].startswith("http://localhost:4000/user/mail/verify/")
     assert mail["link"] in mail["html"]
-    assert client.post("/user/mail/verify", data={"token": token}).json == {"status": "failure", "info": "request too frequent"}
+    assert client.post("/user/mail/verify", data={"token": token}).json == {
+        "status": "failure",
+        "info": "request too frequent",
+    }
     clock.advance(60)
     assert client.post("/user/mail/verify", data={"token": token, "idcard": "220190002"}).json == OK
     second = outbox("mail")[-1]
@@ -244,13 +275,16 @@ def test_passwords_are_hashed(app, client, make_user):
         assert "secret-sha1" not in db.session.get(User, uuid).password
 
 
-@pytest.mark.parametrize("body", [
-    {"phonenumber": ["1"], "password": "x"},
-    {"phonenumber": {"a": 1}, "password": "x"},
-    {"phonenumber": 1, "password": 1},
-    {"phonenumber": "1" * 10000, "password": "x"},
-    {"phonenumber": "1' OR '1'='1", "password": "' OR '1'='1"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phonenumber": ["1"], "password": "x"},
+        {"phonenumber": {"a": 1}, "password": "x"},
+        {"phonenumber": 1, "password": 1},
+        {"phonenumber": "1" * 10000, "password": "x"},
+        {"phonenumber": "1' OR '1'='1", "password": "' OR '1'='1"},
+    ],
+)
 def test_login_odd_json(client, make_user, body):
     make_user("1", "x")
     reply = client.post("/user/login", json=body)
@@ -262,9 +296,22 @@ def test_published_and_finished(app, client, make_user, token_for):
 
     a, b = make_user("1", "pw"), make_user("2", "pw")
     with app.app_context():
+
         def item(uuid, sold, to=None, title="t"):
-            db.session.add(Item(uuid=uuid, title=title, type=1, price=1.5, imgurl="image/item/default.jpg",
-                                depreciatione=9, note="n", sold=sold, to=to))
+            db.session.add(
+                Item(
+                    uuid=uuid,
+                    title=title,
+                    type=1,
+                    price=1.5,
+                    imgurl="image/item/default.jpg",
+                    depreciatione=9,
+                    note="n",
+                    sold=sold,
+                    to=to,
+                )
+            )
+
         item(a, 1)
         item(a, 4)
         item(a, -2, to=b)

@@ -1,4 +1,5 @@
 """SMS codes and their limits (docs/legacy-wire.md §5-§8), driven by an injected clock instead of sleeps."""
+
 import pytest
 
 INVALID = {"status": "failure", "info": "invaild request"}
@@ -8,8 +9,7 @@ OK = {"status": "success"}
 
 
 def ask(client, phone, ip="10.0.0.1"):
-    return client.post("/user/requirecode", data={"phonenumber": phone},
-                       environ_base={"REMOTE_ADDR": ip}).json
+    return client.post("/user/requirecode", data={"phonenumber": phone}, environ_base={"REMOTE_ADDR": ip}).json
 
 
 def register(client, phone, code, password="pw"):
@@ -164,10 +164,17 @@ def test_register_rules(client, outbox, make_user):
 
 def test_register_ignores_uuid_and_score(client, outbox):
     ask(client, "1")
-    reply = client.post("/user/register", data={
-        "phonenumber": "1", "verifycode": last_code(outbox, "1"), "password": "pw",
-        "uuid": "999", "score": "100000", "verified": "1",
-    }).json
+    reply = client.post(
+        "/user/register",
+        data={
+            "phonenumber": "1",
+            "verifycode": last_code(outbox, "1"),
+            "password": "pw",
+            "uuid": "999",
+            "score": "100000",
+            "verified": "1",
+        },
+    ).json
     assert reply == OK
     me = client.post("/user/login", data={"phonenumber": "1", "password": "pw"}).json["info"]
     assert (me["uuid"], me["score"], me["verified"]) == (1, 10, 0)
@@ -175,11 +182,15 @@ def test_register_ignores_uuid_and_score(client, outbox):
 
 def test_reset_password(client, outbox, make_user):
     make_user("1", "old")
-    assert client.post("/user/reset", data={"phonenumber": "1", "verifycode": "1234", "password": "new"}).json == INVALID
+    assert (
+        client.post("/user/reset", data={"phonenumber": "1", "verifycode": "1234", "password": "new"}).json == INVALID
+    )
     ask(client, "1")
     code = last_code(outbox, "1")
     wrong = "0000" if code != "0000" else "1111"
-    assert client.post("/user/reset", data={"phonenumber": "1", "verifycode": wrong, "password": "new"}).json == BAD_CODE
+    assert (
+        client.post("/user/reset", data={"phonenumber": "1", "verifycode": wrong, "password": "new"}).json == BAD_CODE
+    )
     assert client.post("/user/reset", data={"phonenumber": "1", "verifycode": code, "password": "new"}).json == OK
     assert client.post("/user/login", data={"phonenumber": "1", "password": "old"}).json["info"] == "password incorrect"
     assert client.post("/user/login", data={"phonenumber": "1", "password": "new"}).json["status"] == "success"
@@ -187,13 +198,21 @@ def test_reset_password(client, outbox, make_user):
 
 def test_reset_unknown_number(client, outbox):
     ask(client, "7")
-    assert client.post("/user/reset", data={"phonenumber": "7", "verifycode": last_code(outbox, "7"), "password": "x"}).json == INVALID
+    assert (
+        client.post(
+            "/user/reset", data={"phonenumber": "7", "verifycode": last_code(outbox, "7"), "password": "x"}
+        ).json
+        == INVALID
+    )
 
 
 def test_login_failure_limit(client, make_user, clock):
     make_user("1", "pw")
     for _ in range(10):
-        assert client.post("/user/login", data={"phonenumber": "1", "password": "bad"}).json["info"] == "password incorrect"
+        assert (
+            client.post("/user/login", data={"phonenumber": "1", "password": "bad"}).json["info"]
+            == "password incorrect"
+        )
     assert client.post("/user/login", data={"phonenumber": "1", "password": "pw"}).json == TOO_FREQUENT
     clock.advance(15 * 60)
     assert client.post("/user/login", data={"phonenumber": "1", "password": "pw"}).json["status"] == "success"

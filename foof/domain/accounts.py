@@ -1,4 +1,5 @@
 """Accounts: registration, login, password reset, profile changes and avatars."""
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from foof.domain import events, media, passwords, ratelimit, reads, sessions, tokens, verification
 from foof.domain.errors import (
-    BadToken, Invalid, PhoneTaken, TooFrequent, UserNotFound, WrongPassword,
+    BadToken,
+    Invalid,
+    PhoneTaken,
+    TooFrequent,
+    UserNotFound,
+    WrongPassword,
 )
 from foof.domain.tx import after_commit, atomic
 from foof.domain.values import parse_text, phone_text
@@ -41,7 +47,7 @@ def _uuid(value: Any) -> int:
         uuid = int(value)
     except (TypeError, ValueError):
         raise UserNotFound() from None
-    if not -2**31 <= uuid < 2**31:
+    if not -(2**31) <= uuid < 2**31:
         raise UserNotFound()
     return uuid
 
@@ -133,8 +139,9 @@ def password_changed(uuid: int, keep_session: object = None) -> None:
         stmt = stmt.on_duplicate_key_update(password_changed_ms=stmt.inserted.password_changed_ms)
     else:
         stmt = sqlite_insert(Credential).values(**values)
-        stmt = stmt.on_conflict_do_update(index_elements=["uuid"],
-                                          set_={"password_changed_ms": stmt.excluded.password_changed_ms})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["uuid"], set_={"password_changed_ms": stmt.excluded.password_changed_ms}
+        )
     db.session.execute(stmt)
     sessions.end_all_in(uuid, keep_session)
 
@@ -163,9 +170,16 @@ def reserve_guess(subject: str, kind: str = GUESS) -> int:
 
 def _new_user(phonenumber: str, password_hash: str) -> User:
     return User(
-        password=password_hash, username=DEFAULT_USERNAME, phonenumber=phonenumber,
-        idcard="", studentid="0", address="", avatarurl=DEFAULT_AVATAR, verified=0,
-        score=DEFAULT_SCORE, info=DEFAULT_INFO,
+        password=password_hash,
+        username=DEFAULT_USERNAME,
+        phonenumber=phonenumber,
+        idcard="",
+        studentid="0",
+        address="",
+        avatarurl=DEFAULT_AVATAR,
+        verified=0,
+        score=DEFAULT_SCORE,
+        info=DEFAULT_INFO,
     )
 
 
@@ -175,9 +189,7 @@ def _require_password(password: object) -> None:
 
 
 def _phone_taken(phonenumber: str) -> bool:
-    return db.session.execute(
-        select(User.uuid).where(User.phonenumber == phonenumber)
-    ).first() is not None
+    return db.session.execute(select(User.uuid).where(User.phonenumber == phonenumber)).first() is not None
 
 
 def register(phonenumber: Any, code: Any, password: Any) -> int:
@@ -231,9 +243,7 @@ def reset_password(phonenumber: Any, code: Any, password: Any) -> None:
     password_hash = passwords.hash_password(password)
 
     def work() -> int:
-        uuid = db.session.execute(
-            select(User.uuid).where(User.phonenumber == phonenumber)
-        ).scalar()
+        uuid = db.session.execute(select(User.uuid).where(User.phonenumber == phonenumber)).scalar()
         if uuid is None:
             raise Invalid()
         verification.consume(phonenumber, code)
@@ -289,8 +299,11 @@ def login(phonenumber: Any, password: Any) -> tuple[User, str]:
     if not phonenumber or not password or len(phonenumber) > 255:
         raise Invalid()
     # "~…" is the placeholder of accounts made on the secondhand face: never a legacy login.
-    found = None if phonenumber.startswith("~") else db.session.execute(
-        select(User.uuid, User.password).where(User.phonenumber == phonenumber)).first()
+    found = (
+        None
+        if phonenumber.startswith("~")
+        else db.session.execute(select(User.uuid, User.password).where(User.phonenumber == phonenumber)).first()
+    )
     if found is None:
         reserve_guess("phone:" + phonenumber)
         raise UserNotFound()
@@ -314,6 +327,7 @@ def modify(uuid: int, fields: Mapping[str, Any]) -> None:
     elif "password" in values:
         values["password"] = passwords.hash_password(values["password"])
     if values:
+
         def work() -> None:
             db.session.execute(update(User).where(User.uuid == uuid).values(**values))
             if "password" in values:

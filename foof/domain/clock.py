@@ -3,6 +3,7 @@
 Datetimes are naive UTC with whole seconds: MySQL DATETIME keeps no fraction, and the
 legacy renderer prints ``.000Z`` exactly like the old server.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -4,6 +4,7 @@ The domain calls these through ``after_commit``, so a listener only ever hears o
 state, and a rebuild command can always recreate what listeners keep. Listeners belong to
 the app (``app.extensions``), so two apps never share them.
 """
+
 from __future__ import annotations
 
 from typing import Callable

@@ -5,6 +5,7 @@ The list leaves out favourites whose item ``GET /item/<id>`` no longer answers (
 crashes on ``{"status":"none"}`` (issue #12 item 2). The favourite rows themselves are kept
 (a read never writes).
 """
+
 from __future__ import annotations
 
 import json
@@ -65,12 +66,16 @@ def add(uuid: int, data: Any) -> int:
     def work() -> int:
         if not ids:
             return 0
-        existing = set(db.session.execute(
-            select(Item.itemid).where(Item.itemid.in_(ids), Item.sold.not_in(DELETED_STATES))
-        ).scalars())
-        already = set(db.session.execute(
-            select(Favourite.itemid).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))
-        ).scalars())
+        existing = set(
+            db.session.execute(
+                select(Item.itemid).where(Item.itemid.in_(ids), Item.sold.not_in(DELETED_STATES))
+            ).scalars()
+        )
+        already = set(
+            db.session.execute(
+                select(Favourite.itemid).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))
+            ).scalars()
+        )
         rows = [{"itemid": i, "uuid": uuid} for i in ids if i in existing and i not in already]
         if rows:
             db.session.execute(_insert_ignoring_duplicates(), rows)
@@ -82,5 +87,4 @@ def add(uuid: int, data: Any) -> int:
 def remove(uuid: int, data: Any) -> None:
     ids = parse_ids(data)
     if ids:
-        atomic(lambda: db.session.execute(
-            delete(Favourite).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))))
+        atomic(lambda: db.session.execute(delete(Favourite).where(Favourite.uuid == uuid, Favourite.itemid.in_(ids))))

@@ -21,7 +21,13 @@ from foof.domain import clock, events, media, reads
 from foof.domain.errors import Invalid, ItemNotFound, NotOwner
 from foof.domain.tx import after_commit, atomic
 from foof.domain.values import (  # noqa: F401  (re-exported: other modules read them from here)
-    INT_MAX, INT_MIN, parse_depreciation, parse_id, parse_int, parse_price, parse_text,
+    INT_MAX,
+    INT_MIN,
+    parse_depreciation,
+    parse_id,
+    parse_int,
+    parse_price,
+    parse_text,
 )
 from foof.extensions import db
 from foof.models import Item, Order
@@ -29,8 +35,16 @@ from foof.models import Item, Order
 ON_SALE, SOLD, RESERVED, DELETED = 1, 2, 3, 4
 DELETED_STATES = (DELETED, -DELETED)
 DEFAULT_IMAGE = "image/item/default.jpg"
-CATEGORIES = {1: "电子产品", 2: "服饰鞋包", 3: "交通工具", 4: "美妆个护",
-              5: "日常用品", 6: "图书文具", 7: "运动健身", 8: "其他"}
+CATEGORIES = {
+    1: "电子产品",
+    2: "服饰鞋包",
+    3: "交通工具",
+    4: "美妆个护",
+    5: "日常用品",
+    6: "图书文具",
+    7: "运动健身",
+    8: "其他",
+}
 MAX_IMAGES = 4
 #: ``orders.state`` (CONTRACT 2): :data:`foof.domain.orders.OPEN` etc. are these.
 ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED = "0", "1", "2"
@@ -164,7 +178,7 @@ def image_paths(imgurl: str | None) -> list[str]:
     for part in (imgurl or "").split("++"):
         part = part.strip().replace("\\", "/")
         if part.startswith("image/item/") and part != DEFAULT_IMAGE and "/.." not in part:
-            found.append(part[len("image/"):])
+            found.append(part[len("image/") :])
     return found
 
 
@@ -174,7 +188,7 @@ def upload_paths(imgurl: str | None) -> list[str]:
     for part in (imgurl or "").split("++"):
         part = part.strip().replace("\\", "/")
         if part.startswith("upload/p") and "/.." not in part and part.count("/") == 1:
-            found.append(part[len("upload/"):])
+            found.append(part[len("upload/") :])
     return found
 
 

@@ -1,4 +1,5 @@
 """Campus mail verification: a link mailed to ``<idcard>@<FOOF_MAIL_DOMAIN>`` sets ``verified``."""
+
 from __future__ import annotations
 
 import html

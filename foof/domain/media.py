@@ -16,6 +16,7 @@ the opened image is shrunk in place, flattened, and closed as soon as a smaller 
 At most ``FOOF_IMAGE_DECODES`` images (0 = the number of cores) are decoded at once; more
 uploads wait their turn.
 """
+
 from __future__ import annotations
 
 import io
@@ -50,9 +51,13 @@ ITEM_SIDE = 1600
 
 #: EXIF orientation → the transpose that shows the picture upright.
 _ORIENTATION: dict[int | None, Image.Transpose] = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
 }
 _WHITE = (255, 255, 255)
 
@@ -96,8 +101,15 @@ def reencode(data: bytes, max_side: int) -> bytes:
                 im.close()
     except NotAnImage:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, EOFError, MemoryError) as exc:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        EOFError,
+        MemoryError,
+    ) as exc:
         raise NotAnImage() from exc
     return out.getvalue()
 
@@ -110,8 +122,8 @@ def _shrink(im: Image.Image, max_side: int, data: bytes = b"") -> Image.Image:
         raise NotAnImage()
     if im.format in JPEG_FORMATS:
         if width * height > MAX_JPEG_PIXELS or (
-                (im.info.get("progressive") or _several_scans(data))
-                and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES):
+            (im.info.get("progressive") or _several_scans(data)) and _coefficient_bytes(im) > MAX_COEFFICIENT_BYTES
+        ):
             raise NotAnImage()
         scale = _jpeg_scale(max(width, height), max_side)
         if scale > 1:

@@ -5,6 +5,7 @@ itemid); -1 refused, -2 agreed, -3 finished (each ``data`` = itemid). Stored as 
 Fetching returns messages as they were *before* being marked fetched, and marks them in
 the same transaction; a message is returned by exactly one fetchnew even when two race.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -45,8 +46,7 @@ def push(sender: int, to: Any, kind: Any, data: Any) -> int:
         if limit and ratelimit.take("chat:push", sender, limit, PUSH_WINDOW) is None:
             raise TooFrequent()
         now = clock.now()
-        message = Chat(sender=sender, to=to, type=kind, data=text, fetched=False,
-                       createdAt=now, updatedAt=now)
+        message = Chat(sender=sender, to=to, type=kind, data=text, fetched=False, createdAt=now, updatedAt=now)
         db.session.add(message)
         db.session.flush()
         return message.id
@@ -57,8 +57,16 @@ def push(sender: int, to: Any, kind: Any, data: Any) -> int:
 def _snapshot(rows: Iterable[Chat]) -> list[Chat]:
     """Plain copies of the rows as they are now (before marking), detached from the session."""
     return [
-        Chat(id=r.id, sender=r.sender, to=r.to, type=r.type, data=r.data, fetched=bool(r.fetched),
-             createdAt=r.createdAt, updatedAt=r.updatedAt)
+        Chat(
+            id=r.id,
+            sender=r.sender,
+            to=r.to,
+            type=r.type,
+            data=r.data,
+            fetched=bool(r.fetched),
+            createdAt=r.createdAt,
+            updatedAt=r.updatedAt,
+        )
         for r in rows
     ]
 
@@ -81,12 +89,19 @@ def _mark(rows: Sequence[Chat], exclusive: bool) -> None:
 #: (ix_chats_to_fetched), built once: the app polls fetchnew, and most polls find nothing,
 #: so they skip the locking transaction. The outer join brings the last password change, so
 #: the poll refuses a token issued before it without a second round trip.
-_POLL = select(
-    User.uuid,
-    select(Chat.id).where(Chat.to == User.uuid, Chat.fetched == false()).limit(1).scalar_subquery().label("waiting"),
-    Credential.password_changed_ms,
-).select_from(User.__table__.outerjoin(Credential.__table__, Credential.uuid == User.uuid)).where(
-    User.uuid == bindparam("uuid"))
+_POLL = (
+    select(
+        User.uuid,
+        select(Chat.id)
+        .where(Chat.to == User.uuid, Chat.fetched == false())
+        .limit(1)
+        .scalar_subquery()
+        .label("waiting"),
+        Credential.password_changed_ms,
+    )
+    .select_from(User.__table__.outerjoin(Credential.__table__, Credential.uuid == User.uuid))
+    .where(User.uuid == bindparam("uuid"))
+)
 
 
 def poll(token: object, take: bool = True) -> list[Chat] | None:
@@ -115,9 +130,13 @@ def _take_new(uuid: int) -> list[Chat]:
     """Lock, copy and mark every unfetched message to ``uuid`` in one transaction."""
 
     def work() -> list[Chat]:
-        rows = db.session.execute(
-            select(Chat).where(Chat.to == uuid, Chat.fetched.is_(False)).order_by(Chat.id).with_for_update()
-        ).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Chat).where(Chat.to == uuid, Chat.fetched.is_(False)).order_by(Chat.id).with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         shown = _snapshot(rows)
         _mark(rows, exclusive=True)
         return shown

@@ -20,6 +20,7 @@ id, and it is stored with the :data:`MANUAL` mark so the server knows it is unve
 verified notice for the order later replaces it. The wire shows the number without the mark
 (the seed's ``payId`` is a bare string).
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,7 +68,7 @@ class TooManyOrders(DomainError):
 def pay_id_shown(pay_id: str | None) -> str | None:
     """The pay id as the wire shows it (a hand-entered one without its mark)."""
     if pay_id and pay_id.startswith(MANUAL):
-        return pay_id[len(MANUAL):]
+        return pay_id[len(MANUAL) :]
     return pay_id
 
 
@@ -78,8 +79,12 @@ def pay_id_verified(pay_id: str | None) -> bool:
 
 def _open_count(buyer: int) -> int:
     # A locking read on MySQL: the newest committed rows, whatever snapshot the transaction has.
-    stmt = (select(func.count()).select_from(Order).where(Order.buyer == buyer, Order.state == OPEN)
-            .with_for_update(read=True))
+    stmt = (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.buyer == buyer, Order.state == OPEN)
+        .with_for_update(read=True)
+    )
     return db.session.execute(stmt).scalar_one()
 
 
@@ -98,8 +103,16 @@ def open_for(item: Item, buyer: int, mode: str = OPEN) -> Order | None:
     if item.sold < 0:
         return None  # "want to buy" posts have no orders: they are not products
     now = clock.now()
-    order = Order(itemid=item.itemid, seller=item.uuid, buyer=buyer, price=float(item.price),
-                  transaction_mode=mode, state=OPEN, created_at=now, updated_at=now)
+    order = Order(
+        itemid=item.itemid,
+        seller=item.uuid,
+        buyer=buyer,
+        price=float(item.price),
+        transaction_mode=mode,
+        state=OPEN,
+        created_at=now,
+        updated_at=now,
+    )
     db.session.add(order)
     db.session.flush()
     return order
@@ -157,7 +170,8 @@ def _update_open(caller: int, order_id: Any, **values: Any) -> Order:
     if caller not in (order.buyer, order.seller):
         raise NotOwner()
     done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
-        update(Order).where(Order.id == order.id, Order.state == OPEN)
+        update(Order)
+        .where(Order.id == order.id, Order.state == OPEN)
         .values(updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -190,7 +204,8 @@ def set_number(caller: int, order_id: Any, kind: Any, number: Any) -> None:
         if caller != order.seller:
             raise NotOwner()
         done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
-            update(Order).where(Order.id == order.id, Order.state == OPEN, Order.pay_id.is_(None))
+            update(Order)
+            .where(Order.id == order.id, Order.state == OPEN, Order.pay_id.is_(None))
             .values(pay_id=MANUAL + number, updated_at=clock.now())
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -217,18 +232,15 @@ def change_state(caller: int, order_id: Any, state: Any) -> None:
 
 
 def bought_by(uuid: int) -> Sequence[Order]:
-    return db.session.execute(
-        select(Order).where(Order.buyer == uuid).order_by(Order.id.desc())).scalars().all()
+    return db.session.execute(select(Order).where(Order.buyer == uuid).order_by(Order.id.desc())).scalars().all()
 
 
 def sold_by(uuid: int) -> Sequence[Order]:
-    return db.session.execute(
-        select(Order).where(Order.seller == uuid).order_by(Order.id.desc())).scalars().all()
+    return db.session.execute(select(Order).where(Order.seller == uuid).order_by(Order.id.desc())).scalars().all()
 
 
 def involving(uuid: int) -> Sequence[Order]:
-    return db.session.execute(
-        select(Order).where(or_(Order.buyer == uuid, Order.seller == uuid))).scalars().all()
+    return db.session.execute(select(Order).where(or_(Order.buyer == uuid, Order.seller == uuid))).scalars().all()
 
 
 def get_order(order_id: Any) -> Order:
@@ -253,15 +265,20 @@ def record_payment(order_id: Any, trade_no: str, amount: str | float) -> bool:
             raise OrderNotChangeable()
         unverified = Order.pay_id.is_(None) if order.pay_id is None else Order.pay_id == order.pay_id
         done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
-            update(Order).where(Order.id == order.id, Order.state == OPEN, unverified)
+            update(Order)
+            .where(Order.id == order.id, Order.state == OPEN, unverified)
             .values(pay_id=trade_no, updated_at=clock.now())
             .execution_options(synchronize_session=False)
         ).rowcount
         if done != 1:
             raise OrderNotChangeable()
         if order.pay_id is not None:
-            log.warning("order %s: the hand-entered pay id %r was replaced by Alipay's verified %r",
-                        order.id, pay_id_shown(order.pay_id), trade_no)
+            log.warning(
+                "order %s: the hand-entered pay id %r was replaced by Alipay's verified %r",
+                order.id,
+                pay_id_shown(order.pay_id),
+                trade_no,
+            )
         return True
 
     return atomic(work)

@@ -4,6 +4,7 @@ The legacy client sends the lowercase SHA-1 hex of what the person typed; that s
 the "password" here and is hashed with werkzeug (salted, slow). A row from an old database
 that holds the bare string is accepted once and re-hashed (see :func:`check`).
 """
+
 from __future__ import annotations
 
 import hmac

@@ -15,6 +15,7 @@ A notice is only believed once its signature, ``app_id``, order and amount all c
 ``trade_no`` is recorded by :func:`foof.domain.orders.record_payment`, which is idempotent, so
 Alipay may retry a notice as often as it likes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -119,8 +120,10 @@ def settings() -> Settings:
     raw = (app_id, str(private), str(public), notify_url)
     if raw not in cache:
         keys: list[Any] = []
-        for setting, value, private_key in (("FOOF_ALIPAY_PRIVATE_KEY", private, True),
-                                            ("FOOF_ALIPAY_PUBLIC_KEY", public, False)):
+        for setting, value, private_key in (
+            ("FOOF_ALIPAY_PRIVATE_KEY", private, True),
+            ("FOOF_ALIPAY_PUBLIC_KEY", public, False),
+        ):
             try:
                 keys.append(_load_key(str(value), private_key))
             except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm, OSError, UnicodeError) as exc:
@@ -135,8 +138,11 @@ def settings() -> Settings:
 # -- RSA2 ----------------------------------------------------------------------------------------
 def signing_content(params: Mapping[str, Any], skip_empty: bool = True) -> str:
     """``k=v&…`` sorted by name, unencoded, without ``sign`` (and empty values when asked)."""
-    return "&".join(f"{key}={value}" for key, value in sorted(params.items())
-                    if key != "sign" and not (skip_empty and value in (None, "")))
+    return "&".join(
+        f"{key}={value}"
+        for key, value in sorted(params.items())
+        if key != "sign" and not (skip_empty and value in (None, ""))
+    )
 
 
 def sign(content: str, private_key: rsa.RSAPrivateKey) -> str:
@@ -179,11 +185,20 @@ def subject_of(order: Order) -> str:
 
 def app_pay_params(cfg: Settings, order: Order, timestamp: datetime) -> dict[str, str]:
     """The request parameters of ``alipay.trade.app.pay`` for ``order`` (before signing)."""
-    biz = {"out_trade_no": f"{order.id:020d}", "total_amount": amount_of(order),
-           "subject": subject_of(order), "product_code": PRODUCT_CODE}
+    biz = {
+        "out_trade_no": f"{order.id:020d}",
+        "total_amount": amount_of(order),
+        "subject": subject_of(order),
+        "product_code": PRODUCT_CODE,
+    }
     return {
-        "app_id": cfg.app_id, "method": METHOD, "format": "JSON", "charset": "utf-8",
-        "sign_type": "RSA2", "timestamp": timestamp.strftime("%Y-%m-%d %H:%M:%S"), "version": "1.0",
+        "app_id": cfg.app_id,
+        "method": METHOD,
+        "format": "JSON",
+        "charset": "utf-8",
+        "sign_type": "RSA2",
+        "timestamp": timestamp.strftime("%Y-%m-%d %H:%M:%S"),
+        "version": "1.0",
         "notify_url": cfg.notify_url,
         # Compact and raw UTF-8, as Alipay's own SDK sends it (the seed shows %E5%A4%A7…).
         "biz_content": json.dumps(biz, ensure_ascii=False, separators=(",", ":")),
@@ -236,6 +251,7 @@ def handle_notice(notice: Mapping[str, Any]) -> bool:
     replay), or the trade status needs nothing from us. Anything unverifiable is False and
     changes nothing, so Alipay retries and an operator can look at the log.
     """
+
     def refuse(reason: str) -> bool:
         log.warning("Alipay notice refused (%s) for out_trade_no=%r", reason, notice.get("out_trade_no"))
         return False

@@ -11,6 +11,7 @@ wrote 3 for deletions too, and a real reservation always names its buyer in ``to
 seller's phone number is public only when the seller published it through this face (see
 :func:`published_phone`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -75,7 +76,8 @@ def published_phone(seller_uuid: int) -> str | None:
     there can only have come from ``POST /users/detail``) and the number is not the
     placeholder. A legacy account's number is its login name, never published."""
     row = db.session.execute(
-        select(User.phonenumber, UserProfile.login).join(UserProfile, UserProfile.uuid == User.uuid)
+        select(User.phonenumber, UserProfile.login)
+        .join(UserProfile, UserProfile.uuid == User.uuid)
         .where(User.uuid == seller_uuid)
     ).first()
     if row is None or not row.login or not row.phonenumber or profiles.is_placeholder(row.phonenumber):
@@ -147,9 +149,10 @@ def set_image(uuid: int, pid: Any, data: bytes) -> str:
         if current.uuid != uuid:
             raise NotOwner()
         urls = ["upload/" + name] + [p for p in rest if not p.startswith("upload/p")][: listings.MAX_IMAGES - 1]
-        db.session.execute(update(Item).where(Item.itemid == current.itemid)
-                           .values(imgurl="".join(u + "++" for u in urls)))
-        stale_uploads = [p[len("upload/"):] for p in rest if p.startswith("upload/p")]
+        db.session.execute(
+            update(Item).where(Item.itemid == current.itemid).values(imgurl="".join(u + "++" for u in urls))
+        )
+        stale_uploads = [p[len("upload/") :] for p in rest if p.startswith("upload/p")]
         after_commit(media.remove_quietly, profiles.upload_root(), stale_uploads)
 
     atomic(work)

@@ -5,6 +5,7 @@ hex of what the person typed — so once an account has a phone number the same 
 works in the legacy app too. An account created here holds a reserved placeholder in
 ``users.phonenumber`` (``~`` + random hex) that no legacy login can ever match.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,15 +86,31 @@ def register(login: Any, password: Any, question: Any, answer: Any, ip: str | No
         if per_day and ip and ratelimit.take(REGISTER_KIND, ip, per_day, DAY) is None:
             raise RegistrationsExhausted()
         user = User(
-            password=secret, username=login, phonenumber=PLACEHOLDER + secrets.token_hex(12),
-            idcard="", studentid="0", address="", avatarurl=accounts.DEFAULT_AVATAR, verified=0,
-            score=accounts.DEFAULT_SCORE, info=None,
+            password=secret,
+            username=login,
+            phonenumber=PLACEHOLDER + secrets.token_hex(12),
+            idcard="",
+            studentid="0",
+            address="",
+            avatarurl=accounts.DEFAULT_AVATAR,
+            verified=0,
+            score=accounts.DEFAULT_SCORE,
+            info=None,
         )
         db.session.add(user)
         db.session.flush()
-        db.session.add(UserProfile(uuid=user.uuid, login=login, reset_question=question,
-                                   reset_answer=answer_hash, role="3", identified="0",
-                                   alias="", created_at=clock.now()))
+        db.session.add(
+            UserProfile(
+                uuid=user.uuid,
+                login=login,
+                reset_question=question,
+                reset_answer=answer_hash,
+                role="3",
+                identified="0",
+                alias="",
+                created_at=clock.now(),
+            )
+        )
         db.session.flush()
         after_commit(events.user_changed, user.uuid)
         return user.uuid
@@ -191,10 +208,10 @@ def profile_of(uuid: int) -> UserProfile | None:
     """The profile row, created on first use for accounts that came from the legacy face."""
     profile = db.session.get(UserProfile, uuid)
     if profile is None:
+
         def work() -> None:
             if db.session.get(UserProfile, uuid) is None:
-                db.session.add(UserProfile(uuid=uuid, role="3", identified="0", alias=None,
-                                           created_at=clock.now()))
+                db.session.add(UserProfile(uuid=uuid, role="3", identified="0", alias=None, created_at=clock.now()))
 
         try:
             atomic(work)
@@ -272,8 +289,9 @@ def update_detail(uuid: int, fields: Mapping[str, Any]) -> None:
                 del user_values["phonenumber"]
         if user_values:
             db.session.execute(update(User).where(User.uuid == uuid).values(**user_values))
-        db.session.execute(update(UserProfile).where(UserProfile.uuid == uuid)
-                           .values(updated_at=clock.now(), **profile_values))
+        db.session.execute(
+            update(UserProfile).where(UserProfile.uuid == uuid).values(updated_at=clock.now(), **profile_values)
+        )
         after_commit(events.user_changed, uuid)
 
     try:
@@ -302,7 +320,7 @@ def set_avatar(uuid: int, data: bytes) -> str:
     def work() -> None:
         db.session.execute(update(User).where(User.uuid == uuid).values(avatarurl="upload/" + name))
         if old.startswith("upload/"):
-            after_commit(media.remove_quietly, upload_root(), [old[len("upload/"):]])
+            after_commit(media.remove_quietly, upload_root(), [old[len("upload/") :]])
 
     atomic(work)
     return "/upload/" + name
@@ -313,8 +331,9 @@ def set_student_card(uuid: int, data: bytes) -> str:
     old = profile_of(uuid).student_card  # type: ignore[union-attr]  # None only if deleted meanwhile
 
     def work() -> None:
-        db.session.execute(update(UserProfile).where(UserProfile.uuid == uuid)
-                           .values(student_card=name, updated_at=clock.now()))
+        db.session.execute(
+            update(UserProfile).where(UserProfile.uuid == uuid).values(student_card=name, updated_at=clock.now())
+        )
         if old:
             after_commit(media.remove_quietly, upload_root(), [old])
 

@@ -9,6 +9,7 @@ rows, whatever snapshot the transaction holds) and records the event only when t
 On SQLite the upsert takes the database's write lock; on MySQL/MariaDB the row's exclusive
 lock. Lock waits and deadlocks are retried by :func:`foof.domain.tx.atomic`.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,8 +40,9 @@ def hold(kind: str, subject: object) -> None:
         stmt = stmt.on_duplicate_key_update(touched_at=stmt.inserted.touched_at)
     else:
         stmt = sqlite_insert(RateLock).values(**values)
-        stmt = stmt.on_conflict_do_update(index_elements=["kind", "subject"],
-                                          set_={"touched_at": stmt.excluded.touched_at})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "subject"], set_={"touched_at": stmt.excluded.touched_at}
+        )
     db.session.execute(stmt)
 
 
@@ -48,8 +50,10 @@ def count(kind: str, subject: object, window_seconds: float, locked: bool = Fals
     """Events of ``(kind, subject)`` in the last ``window_seconds``; ``locked`` reads the newest
     committed rows (MySQL's locking read) instead of the transaction's snapshot."""
     since = clock.now() - timedelta(seconds=window_seconds)
-    stmt = select(func.count()).select_from(RateEvent).where(
-        RateEvent.kind == kind, RateEvent.subject == _subject(subject), RateEvent.created_at > since
+    stmt = (
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.kind == kind, RateEvent.subject == _subject(subject), RateEvent.created_at > since)
     )
     if locked:
         stmt = stmt.with_for_update(read=True)

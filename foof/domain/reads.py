@@ -13,6 +13,7 @@ Only for reads of one row by bound parameters. A connection that fails is droppe
 read is tried once more on a fresh one (a restarted MariaDB); connections older than an hour
 are replaced (MySQL's ``wait_timeout``); ``engine.dispose()`` closes them all.
 """
+
 from __future__ import annotations
 
 import threading
@@ -69,10 +70,12 @@ class _Prepared:
                 kind.dialect_impl(dialect).result_processor(dialect, described[1])
                 for kind, described in zip(self.types, description)
             ]
-        return Record({
-            key: process(value) if process is not None else value
-            for key, process, value in zip(self.keys, self.processors, row)
-        })
+        return Record(
+            {
+                key: process(value) if process is not None else value
+                for key, process, value in zip(self.keys, self.processors, row)
+            }
+        )
 
 
 class _Reader:

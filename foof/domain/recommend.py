@@ -12,6 +12,7 @@ the answer is exactly the old one (up to 10 newest, favoured categories first).
 Their own items and items they already favourited are left out. An unknown person gets the
 newest of each kind. Every id answers a row at ``GET /item/<id>`` (only 1 and -1 are chosen).
 """
+
 from __future__ import annotations
 
 from itertools import zip_longest

@@ -1,4 +1,5 @@
 """Search requests: validate, analyse the query, ask the search backend, time it."""
+
 from __future__ import annotations
 
 import time
@@ -52,9 +53,11 @@ def _on_sale_only(total: int, hits: list[Hit]) -> tuple[int, list[Hit]]:
     such a hit is dropped here (one primary-key read for the page) and the index is told to
     look at it again."""
     ids = [int(key) for key, _score, _source in hits]
-    live = set(db.session.execute(
-        select(Item.itemid).where(Item.itemid.in_(ids), Item.sold.in_((ON_SALE, -ON_SALE)))
-    ).scalars())
+    live = set(
+        db.session.execute(
+            select(Item.itemid).where(Item.itemid.in_(ids), Item.sold.in_((ON_SALE, -ON_SALE)))
+        ).scalars()
+    )
     db.session.rollback()  # a read only: end the transaction it opened
     stale = [itemid for itemid in ids if itemid not in live]
     for itemid in stale:

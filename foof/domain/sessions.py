@@ -1,4 +1,5 @@
 """Server-side login sessions for the secondhand face (cookie id → ``web_sessions`` row)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,8 @@ def start(uuid: int, issued_ms: int | None = None) -> str:
         db.session.flush()
         if issued_ms is not None:
             changed = db.session.execute(
-                select(Credential.password_changed_ms).where(Credential.uuid == int(uuid))).scalar()
+                select(Credential.password_changed_ms).where(Credential.uuid == int(uuid))
+            ).scalar()
             if changed is not None and changed > issued_ms:
                 raise WrongPassword()
 

@@ -6,6 +6,7 @@ Tokens are minted with PyJWT directly because flask-jwt-extended always adds ``f
 ``decode_token`` (secret, algorithm, identity claim ``uuid`` and leeway configured in the
 factory), which accepts old tokens that lack ``exp``/``type``/``jti``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _mint(uuid: int, ttl_seconds: float | None = None, not_before_ms: int | None = 0,
-          generate_ms: int | None = None, **extra: Any) -> str:
+def _mint(
+    uuid: int,
+    ttl_seconds: float | None = None,
+    not_before_ms: int | None = 0,
+    generate_ms: int | None = None,
+    **extra: Any,
+) -> str:
     now = time.time()
     generate = max(int(now * 1000), int(not_before_ms or 0)) if generate_ms is None else int(generate_ms)
     payload: dict[str, Any] = {"uuid": int(uuid), "generate": generate, "iat": int(now)}

@@ -10,6 +10,7 @@ Reserving a product for a buyer opens an order, so it obeys the buyer's open-ord
 (:func:`foof.domain.orders.ensure_room_for`); at the cap ``/item/order`` answers its usual
 ``not for trade`` failure.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ from the start, so :func:`atomic` rolls back and retries with a short jittered b
 Contested transitions stay correct because they are conditional updates
 (``UPDATE … WHERE sold = 1``), whose row count decides who won.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,11 +18,12 @@ from typing import Any, Callable, ParamSpec, TypeVar
 from sqlalchemy.exc import DataError, OperationalError
 
 from foof.domain.errors import DomainError, StorageRejected
+from foof.extensions import db
 
 
 class Conflict(Exception):
     """Raised by a unit of work that saw a concurrent change: :func:`atomic` runs it again."""
-from foof.extensions import db
+
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ containers. Prices are any finite number from 0 up (the DOUBLE column holds ever
 double); a depreciation is a number from 0 to 100, stored rounded half away from zero.
 A phone number may be a JSON integer (its digits are the number).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from typing import Any
 
 from foof.domain.errors import Invalid, TooLong
 
-INT_MIN, INT_MAX = -2**31, 2**31 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: A number sent as text: digits, one sign, a point, an exponent; nothing JavaScript's
 #: Number() reads differently from Python's float() (no "_", "0x", "Infinity", "NaN").
 NUMBER_CHARS = frozenset("0123456789.+-eE")

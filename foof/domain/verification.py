@@ -12,6 +12,7 @@ A phone number may come as a JSON integer (``13800000009``: its digits are the n
 with that value, as the old server's loose ``==`` compared it: ``851`` is ``"0851"``. A code
 sent as text is compared as sent (``"851"`` is not ``"0851"``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,8 +97,12 @@ def _issue(phonenumber: str, ip: str | None) -> tuple[int, str, list[int]]:
     now = clock.now()
     code = f"{secrets.randbelow(10000):04d}"
     row = VerifyCode(
-        phonenumber=phonenumber, code_hash=_digest(phonenumber, code), created_at=now,
-        expires_at=now + timedelta(seconds=CODE_SECONDS), tries=0, state="live",
+        phonenumber=phonenumber,
+        code_hash=_digest(phonenumber, code),
+        created_at=now,
+        expires_at=now + timedelta(seconds=CODE_SECONDS),
+        tries=0,
+        state="live",
     )
     db.session.add(row)
     events = [ratelimit.record("sms:phone", phonenumber)]
@@ -123,11 +128,13 @@ def request_code(phonenumber: Any, ip: str | None, sms: SmsSender) -> str:
         raise
     # Only the newest code counts (``_live`` reads the newest); retire older ones only now,
     # so a failed resend leaves the code the person already received working.
-    atomic(lambda: db.session.execute(
-        update(VerifyCode)
-        .where(VerifyCode.phonenumber == phonenumber, VerifyCode.state == "live", VerifyCode.id != row_id)
-        .values(state="replaced")
-    ))
+    atomic(
+        lambda: db.session.execute(
+            update(VerifyCode)
+            .where(VerifyCode.phonenumber == phonenumber, VerifyCode.state == "live", VerifyCode.id != row_id)
+            .values(state="replaced")
+        )
+    )
     log.info("verification code sent to %s", _mask(phonenumber))
     return code
 
@@ -158,14 +165,10 @@ def _live(phonenumber: str) -> VerifyCode | None:
 
 def _spend_try(row_id: int) -> None:
     db.session.execute(
-        update(VerifyCode)
-        .where(VerifyCode.id == row_id, VerifyCode.state == "live")
-        .values(tries=VerifyCode.tries + 1)
+        update(VerifyCode).where(VerifyCode.id == row_id, VerifyCode.state == "live").values(tries=VerifyCode.tries + 1)
     )
     db.session.execute(
-        update(VerifyCode)
-        .where(VerifyCode.id == row_id, VerifyCode.tries >= MAX_TRIES)
-        .values(state="burned")
+        update(VerifyCode).where(VerifyCode.id == row_id, VerifyCode.tries >= MAX_TRIES).values(state="burned")
     )
 
 
@@ -187,9 +190,7 @@ def consume(phonenumber: str, code: Any) -> None:
         atomic(_spend_try, row_id)
         raise BadCode()
     used = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
-        update(VerifyCode)
-        .where(VerifyCode.id == row.id, VerifyCode.state == "live")
-        .values(state="used")
+        update(VerifyCode).where(VerifyCode.id == row.id, VerifyCode.state == "live").values(state="used")
     ).rowcount
     if used != 1:
         raise NoLiveCode()

@@ -15,6 +15,7 @@ Two rules of the old server's wire hold for every request of this face, whatever
 
 The secondhand (REST) face keeps its own answers to both (state 4005, werkzeug's phrases).
 """
+
 from flask import current_app, request, send_from_directory
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -37,8 +38,7 @@ def init_app(app):
             return None
         length = request.content_length
         limit = request.max_content_length
-        if (not length or request.environ.get(BODY_TOO_LARGE)
-                or (limit is not None and length > limit)):
+        if not length or request.environ.get(BODY_TOO_LARGE) or (limit is not None and length > limit):
             # No body: no fields. Over the limit: the body guard's 413 comes first. No
             # length (chunked): foof.legacy.wire.fields() applies the same rule when read.
             return None

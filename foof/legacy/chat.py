@@ -1,4 +1,5 @@
 """Legacy chat and trade-request routes: ``/user/chat/*``, ``/user/want/*``, ``/recommend``."""
+
 from flask import Blueprint
 
 from foof.domain import listings, messaging, recommend
@@ -12,10 +13,16 @@ NO_PERMISSION = {"status": "failure", "info": "Insufficient permissions"}
 TOO_FREQUENT = {"status": "failure", "info": "request too frequent"}  # as the login and SMS routes
 
 
-@route(bp, "/user/chat/push", auth=True, errors={
-    Invalid: INVALID, UserNotFound: {"status": "failure", "info": "no such user"},
-    TooFrequent: TOO_FREQUENT,
-})
+@route(
+    bp,
+    "/user/chat/push",
+    auth=True,
+    errors={
+        Invalid: INVALID,
+        UserNotFound: {"status": "failure", "info": "no such user"},
+        TooFrequent: TOO_FREQUENT,
+    },
+)
 def push(user):
     messaging.push(user.uuid, field("to"), field("type"), field("data"))
     return {"status": "success"}
@@ -37,19 +44,30 @@ def fetchall(user):
     return {"status": "success", "data": [schemas.message(m) for m in rows]}
 
 
-@route(bp, "/user/want/delete", auth=True, errors={
-    Invalid: {"status": "failure", "info": {}},
-    MessageNotFound: {"status": "failure", "info": "no such message"},
-    NotOwner: NO_PERMISSION,
-})
+@route(
+    bp,
+    "/user/want/delete",
+    auth=True,
+    errors={
+        Invalid: {"status": "failure", "info": {}},
+        MessageNotFound: {"status": "failure", "info": "no such message"},
+        NotOwner: NO_PERMISSION,
+    },
+)
 def want_delete(user):
     count = messaging.delete_request(user.uuid, field("id"))
     return {"status": "success", "info": count}
 
 
-@route(bp, "/user/want/deleteall", auth=True, errors={
-    ItemNotFound: {"status": "failure"}, NotOwner: NO_PERMISSION,
-})
+@route(
+    bp,
+    "/user/want/deleteall",
+    auth=True,
+    errors={
+        ItemNotFound: {"status": "failure"},
+        NotOwner: NO_PERMISSION,
+    },
+)
 def want_deleteall(user):
     count = messaging.delete_requests_for_item(user.uuid, field("itemid"))
     return {"status": "success", "info": count}

@@ -1,4 +1,5 @@
 """Legacy ``/fav`` routes (docs/legacy-wire.md §8)."""
+
 from flask import Blueprint
 
 from foof.domain import favourites

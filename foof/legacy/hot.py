@@ -20,6 +20,7 @@ refused token,
 any domain error (the route maps it; the reads are simply run again) or any exception. The
 answers are byte-for-byte the Flask route's (``tests/test_hot_path.py`` compares them).
 """
+
 import io
 import re
 import time
@@ -100,8 +101,12 @@ class HotPath:
             if read is not None and _PLAIN_ID.match(parts[2]):
                 return read[0], read[1], parts[2]
             return None
-        if (method == "POST" and len(parts) == 4 and parts[0] == ""
-                and "/".join(parts[1:]).lower() == "user/chat/fetchnew"):
+        if (
+            method == "POST"
+            and len(parts) == 4
+            and parts[0] == ""
+            and "/".join(parts[1:]).lower() == "user/chat/fetchnew"
+        ):
             token = _body_token(environ, self.app.json.loads)
             if token is not None:
                 return "/user/chat/fetchnew", self._fetch, token
@@ -134,6 +139,7 @@ def _body_token(environ, loads):
             return None
         token = fields.get("token") if isinstance(fields, dict) else None
     else:
-        token = next((value for key, value in parse_qsl(body.decode("ascii"), keep_blank_values=True)
-                      if key == "token"), None)
+        token = next(
+            (value for key, value in parse_qsl(body.decode("ascii"), keep_blank_values=True) if key == "token"), None
+        )
     return token if isinstance(token, str) and token else None

@@ -1,9 +1,14 @@
 """Legacy ``/item`` routes (docs/legacy-wire.md §6)."""
+
 from flask import Blueprint
 
 from foof.domain import listings, search, trades
 from foof.domain.errors import (
-    Invalid, ItemNotFound, NotAnImage, NotForTrade, NotOwner,
+    Invalid,
+    ItemNotFound,
+    NotAnImage,
+    NotForTrade,
+    NotOwner,
 )
 from foof.legacy import schemas
 from foof.legacy.wire import INVALID, field, fields, route, uploaded_files
@@ -54,45 +59,77 @@ def modify(user):
     return SUCCESS
 
 
-@route(bp, "/item/delete", auth=True, errors={
-    # sic: the old server ran two messages together, and the clients match this string.
-    ItemNotFound: {"status": "failure", "info": "invaild requestno such item"},
-    NotOwner: {"status": "failure", "info": "invaild requestno such item"},
-})
+@route(
+    bp,
+    "/item/delete",
+    auth=True,
+    errors={
+        # sic: the old server ran two messages together, and the clients match this string.
+        ItemNotFound: {"status": "failure", "info": "invaild requestno such item"},
+        NotOwner: {"status": "failure", "info": "invaild requestno such item"},
+    },
+)
 def delete(user):
     listings.delete(user.uuid, field("itemid"))
     return SUCCESS
 
 
-@route(bp, "/item/image", auth=True, errors={
-    Invalid: INVALID, NotAnImage: INVALID, ItemNotFound: INVALID, NotOwner: INVALID,
-})
+@route(
+    bp,
+    "/item/image",
+    auth=True,
+    errors={
+        Invalid: INVALID,
+        NotAnImage: INVALID,
+        ItemNotFound: INVALID,
+        NotOwner: INVALID,
+    },
+)
 def image(user):
     uploads = [storage.read() for storage in uploaded_files()]
     urls = listings.set_images(user.uuid, field("itemid"), uploads)
     return {"status": "success", "imgurl": urls}
 
 
-@route(bp, "/item/order", auth=True, errors={
-    NotOwner: NO_PERMISSION, ItemNotFound: NOT_FOR_TRADE, NotForTrade: NOT_FOR_TRADE,
-})
+@route(
+    bp,
+    "/item/order",
+    auth=True,
+    errors={
+        NotOwner: NO_PERMISSION,
+        ItemNotFound: NOT_FOR_TRADE,
+        NotForTrade: NOT_FOR_TRADE,
+    },
+)
 def order(user):
     trades.order(user.uuid, field("itemid"), field("to"))
     return SUCCESS
 
 
-@route(bp, "/item/trade", auth=True, errors={
-    ItemNotFound: {"status": "failure", "info": "item not availabe for trade"},  # sic
-    NotForTrade: {"status": "failure", "info": "item not availabe for trade"},
-})
+@route(
+    bp,
+    "/item/trade",
+    auth=True,
+    errors={
+        ItemNotFound: {"status": "failure", "info": "item not availabe for trade"},  # sic
+        NotForTrade: {"status": "failure", "info": "item not availabe for trade"},
+    },
+)
 def trade(user):
     trades.trade(user.uuid, field("itemid"))
     return SUCCESS
 
 
-@route(bp, "/item/reset", auth=True, errors={
-    ItemNotFound: {"status": "failure"}, NotOwner: NO_PERMISSION, trades.NotReserved: INVALID,
-})
+@route(
+    bp,
+    "/item/reset",
+    auth=True,
+    errors={
+        ItemNotFound: {"status": "failure"},
+        NotOwner: NO_PERMISSION,
+        trades.NotReserved: INVALID,
+    },
+)
 def reset(user):
     trades.reset(user.uuid, field("itemid"))
     return SUCCESS

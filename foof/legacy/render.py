@@ -5,6 +5,7 @@ unescaped, integral floats without a fraction (``987`` not ``987.0``) and JavaSc
 exponent rules; ``Date`` objects as ``2019-09-04T14:29:05.000Z``. Key order is the order of
 the mapping given (column order for rows, see :func:`row`).
 """
+
 import json
 import math
 from datetime import datetime
@@ -17,26 +18,69 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 #: status line of every legacy reply carries these (``403 Forbidden``, ``413 Payload Too
 #: Large``), not werkzeug's upper-case names (``403 FORBIDDEN``).
 REASONS = {
-    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
-    200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
-    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
-    208: "Already Reported", 226: "IM Used",
-    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
-    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
-    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
-    411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
-    414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
-    417: "Expectation Failed", 418: "I'm a teapot", 421: "Misdirected Request",
-    422: "Unprocessable Entity", 423: "Locked", 424: "Failed Dependency",
-    425: "Unordered Collection", 426: "Upgrade Required", 428: "Precondition Required",
-    429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    100: "Continue",
+    101: "Switching Protocols",
+    102: "Processing",
+    103: "Early Hints",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    203: "Non-Authoritative Information",
+    204: "No Content",
+    205: "Reset Content",
+    206: "Partial Content",
+    207: "Multi-Status",
+    208: "Already Reported",
+    226: "IM Used",
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    305: "Use Proxy",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    411: "Length Required",
+    412: "Precondition Failed",
+    413: "Payload Too Large",
+    414: "URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
+    417: "Expectation Failed",
+    418: "I'm a teapot",
+    421: "Misdirected Request",
+    422: "Unprocessable Entity",
+    423: "Locked",
+    424: "Failed Dependency",
+    425: "Unordered Collection",
+    426: "Upgrade Required",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
-    509: "Bandwidth Limit Exceeded", 510: "Not Extended", 511: "Network Authentication Required",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates",
+    507: "Insufficient Storage",
+    508: "Loop Detected",
+    509: "Bandwidth Limit Exceeded",
+    510: "Not Extended",
+    511: "Network Authentication Required",
 }
 
 #: Bodies of the plain-text replies that differ from the reason phrase: the contract keeps
@@ -59,6 +103,7 @@ def status_line(code):
 
         reason = HTTP_STATUS_CODES.get(code, "Unknown")
     return f"{code} {reason}"
+
 
 _string = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -152,8 +197,15 @@ def _array(value):
 
 
 _BY_TYPE = {
-    str: _string, int: int.__repr__, float: _float, bool: lambda v: "true" if v else "false",
-    type(None): lambda v: "null", dict: _object, list: _array, tuple: _array, datetime: _date,
+    str: _string,
+    int: int.__repr__,
+    float: _float,
+    bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null",
+    dict: _object,
+    list: _array,
+    tuple: _array,
+    datetime: _date,
 }
 
 
@@ -208,8 +260,7 @@ def node_head(head, given, closing):
         kept.append((rank.get(low, tail.get(low, last + 3)), position, name, value))
     kept.append((tail["connection"], -1, "Connection", "close" if closing else "keep-alive"))
     kept.sort()
-    return ("\r\n".join([status] + [f"{name}: {value}" for _, _, name, value in kept])
-            + "\r\n\r\n").encode("latin-1")
+    return ("\r\n".join([status] + [f"{name}: {value}" for _, _, name, value in kept]) + "\r\n\r\n").encode("latin-1")
 
 
 def html(body, status=200):

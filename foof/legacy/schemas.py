@@ -14,6 +14,7 @@ each function runs a :class:`Dumper` compiled once, at import, from its schema's
 (their output keys, columns, attributes and conversions, in the schema's order). The schema stays the single source of truth: the dumper reads nothing
 else, and the tests check that it agrees with ``dump()`` for every object.
 """
+
 from marshmallow import Schema, fields
 
 
@@ -150,8 +151,12 @@ class Dumper:
     def __init__(self, schema):
         self.schema = schema
         self.fields = tuple(
-            (field.data_key or name, getattr(field, "column", None) or field.attribute or name,
-             field.attribute or name, getattr(field, "convert", None))
+            (
+                field.data_key or name,
+                getattr(field, "column", None) or field.attribute or name,
+                field.attribute or name,
+                getattr(field, "convert", None),
+            )
             for name, field in schema.dump_fields.items()
         )
         if any(not isinstance(field, Column) for field in schema.dump_fields.values()):
@@ -187,10 +192,14 @@ _favourite = Dumper(FAVOURITE)
 _message = Dumper(MESSAGE)
 
 #: Every legacy schema with its model (the tests check field order against the table).
-SCHEMAS = {"public_user": PUBLIC_USER, "own_user": OWN_USER, "item": ITEM, "favourite": FAVOURITE,
-           "message": MESSAGE}
-DUMPERS = {"public_user": _public_user, "own_user": _own_user, "item": _item, "favourite": _favourite,
-           "message": _message}
+SCHEMAS = {"public_user": PUBLIC_USER, "own_user": OWN_USER, "item": ITEM, "favourite": FAVOURITE, "message": MESSAGE}
+DUMPERS = {
+    "public_user": _public_user,
+    "own_user": _own_user,
+    "item": _item,
+    "favourite": _favourite,
+    "message": _message,
+}
 
 
 def public_user(user, **extra):

@@ -1,12 +1,21 @@
 """Legacy ``/user`` routes (docs/legacy-wire.md §5)."""
+
 import html
 
 from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, listings, mailverify, verification
 from foof.domain.errors import (
-    BadCode, BadToken, Invalid, NoLiveCode, NotAnImage, PhoneTaken, SendFailed, TooFrequent,
-    UserNotFound, WrongPassword,
+    BadCode,
+    BadToken,
+    Invalid,
+    NoLiveCode,
+    NotAnImage,
+    PhoneTaken,
+    SendFailed,
+    TooFrequent,
+    UserNotFound,
+    WrongPassword,
 )
 from foof.legacy import render, schemas
 from foof.legacy.wire import INVALID, field, fields, route, uploaded_files
@@ -43,18 +52,26 @@ def finished(user):
     return [schemas.item(entry) for entry in listings.reserved_for(user.uuid)]
 
 
-@route(bp, "/user/login", errors={
-    Invalid: {"status": "failure", "info": "bad request"},
-    UserNotFound: {"status": "failure", "info": "user not found"},
-    WrongPassword: {"status": "failure", "info": "password incorrect"},
-    TooFrequent: TOO_FREQUENT,
-})
+@route(
+    bp,
+    "/user/login",
+    errors={
+        Invalid: {"status": "failure", "info": "bad request"},
+        UserNotFound: {"status": "failure", "info": "user not found"},
+        WrongPassword: {"status": "failure", "info": "password incorrect"},
+        TooFrequent: TOO_FREQUENT,
+    },
+)
 def login():
     user, token = accounts.login(field("phonenumber"), field("password"))
     return {"status": "success", "info": schemas.own_user(user), "token": token}
 
 
-@route(bp, "/user/register", errors={**CODE_ERRORS, PhoneTaken: {"status": "failure", "info": "phone number already token"}})
+@route(
+    bp,
+    "/user/register",
+    errors={**CODE_ERRORS, PhoneTaken: {"status": "failure", "info": "phone number already token"}},
+)
 def register():
     accounts.register(field("phonenumber"), field("verifycode"), field("password"))
     return SUCCESS
@@ -66,9 +83,15 @@ def reset():
     return SUCCESS
 
 
-@route(bp, "/user/requirecode", errors={
-    Invalid: INVALID, TooFrequent: TOO_FREQUENT, SendFailed: {"status": "server error"},
-})
+@route(
+    bp,
+    "/user/requirecode",
+    errors={
+        Invalid: INVALID,
+        TooFrequent: TOO_FREQUENT,
+        SendFailed: {"status": "server error"},
+    },
+)
 def requirecode():
     phonenumber = field("phonenumber")
     sms = current_app.extensions["foof.senders"][0]
@@ -94,9 +117,16 @@ def modify(user):
     return SUCCESS
 
 
-@route(bp, "/user/mail/verify", auth=True, errors={
-    Invalid: INVALID, TooFrequent: TOO_FREQUENT, SendFailed: {"status": "server error"},
-})
+@route(
+    bp,
+    "/user/mail/verify",
+    auth=True,
+    errors={
+        Invalid: INVALID,
+        TooFrequent: TOO_FREQUENT,
+        SendFailed: {"status": "server error"},
+    },
+)
 def mail_verify(user):
     mail = current_app.extensions["foof.senders"][1]
     mailverify.request(user.uuid, field("idcard"), mail)
@@ -132,14 +162,16 @@ PAGE_HEADERS = {
     # Nothing but this inline style may load; the form may only post back here; no framing
     # (no clickjacking of the button); the URL holds the token: never sent on, never cached.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
-PAGE_STYLE = ("body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em;line-height:1.6}"
-              "button{font-size:1.1em;padding:.6em 1.6em;margin-top:.5em}")
+PAGE_STYLE = (
+    "body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em;line-height:1.6}"
+    "button{font-size:1.1em;padding:.6em 1.6em;margin-top:.5em}"
+)
 
 
 def _confirm_reply(token, wants_html):

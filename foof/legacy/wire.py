@@ -5,6 +5,7 @@ reads the same from any of them, and JSON values keep their JSON types. The toke
 from the body field ``token`` or ``Authorization: Bearer``. Errors are mapped to wire
 messages here, in one table per route (see :func:`route`).
 """
+
 import functools
 import logging
 

@@ -4,6 +4,7 @@ The four legacy tables (``users``, ``items``, ``favourites``, ``chats``) are dec
 as the old server deployed them (docs/legacy-wire.md §4): same names, column order and types, so the
 service can open an existing legacy database. Everything new lives in new tables.
 """
+
 from foof.models.legacy import Chat, Favourite, Item, User  # noqa: F401
 from foof.models.secondhand import ItemDetail, Order, UserProfile, WebSession  # noqa: F401
 from foof.models.security import Credential, RateEvent, RateLock, VerifyCode  # noqa: F401

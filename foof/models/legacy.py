@@ -5,6 +5,7 @@ SQL reserved words; SQLAlchemy quotes them, and the Python attributes are ``send
 ``to``. New installs add indexes the old server lacked; ``init-db`` adds them to old
 databases too, but never alters a column.
 """
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Double, Index, Integer, String

@@ -4,6 +4,7 @@ A secondhand user is a ``users`` row plus a ``user_profiles`` row; a product is 
 (``sold > 0``) plus an ``item_details`` row; an order is an ``orders`` row, and
 ``items.sold``/``items.to`` are the legacy projection of an item's latest order.
 """
+
 from datetime import datetime
 
 from sqlalchemy import DateTime, Double, Index, Integer, String

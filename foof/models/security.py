@@ -3,6 +3,7 @@
 Codes live in the database rather than process memory (the old server's bug) so every
 waitress thread and every server process sees the same codes, and they survive restarts.
 """
+
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String

@@ -10,6 +10,7 @@ text/plain): such clients send JSON. The upload routes take multipart by nature;
 only the origin rule applies. A request with a Bearer token carries no ambient credential and
 is not checked; neither is a request without the cookie (nothing to forge with).
 """
+
 from urllib.parse import urlsplit
 
 from flask import current_app, request

@@ -3,6 +3,7 @@
 The rules (what is signed, what a notice must prove) live in :mod:`foof.domain.payments`;
 these views only parse, authenticate and render.
 """
+
 from flask import Blueprint, Response, request
 
 from foof.domain import payments

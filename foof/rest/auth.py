@@ -3,6 +3,7 @@
 The cookie is Flask's signed, HttpOnly session holding a session id; the id must still
 exist server-side (``web_sessions``), so logging out really ends it.
 """
+
 from flask import request, session
 
 from foof.domain import accounts, sessions

@@ -4,6 +4,7 @@ Handled errors keep HTTP 200 with the original codes (docs/rest-api.md), except 
 (401) and "not allowed" (403). Ids are zero-padded strings as the original's database did,
 prices floats with a decimal point, datetimes ``2022-12-11T13:51:40.000+00:00``.
 """
+
 import functools
 import json
 import math
@@ -12,8 +13,17 @@ from flask import Response
 
 from foof.domain import orders, profiles, trades
 from foof.domain.errors import (
-    BadToken, DomainError, Invalid, ItemNotFound, NotAnImage, NotForTrade, NotOwner, StorageRejected,
-    TooFrequent, UserNotFound, WrongPassword,
+    BadToken,
+    DomainError,
+    Invalid,
+    ItemNotFound,
+    NotAnImage,
+    NotForTrade,
+    NotOwner,
+    StorageRejected,
+    TooFrequent,
+    UserNotFound,
+    WrongPassword,
 )
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -76,8 +86,7 @@ def moment(value):
 
 
 def respond(data=None, state=200, message=None, status=200):
-    body = json.dumps({"state": state, "message": message, "data": data}, ensure_ascii=False,
-                      separators=(",", ":"))
+    body = json.dumps({"state": state, "message": message, "data": data}, ensure_ascii=False, separators=(",", ":"))
     return Response(body, status=status, content_type=JSON_TYPE)
 
 

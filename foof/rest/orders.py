@@ -1,4 +1,5 @@
 """``/orders``: buy, my purchases and sales, pay id / express number, cancel or complete."""
+
 from flask import Blueprint, request
 
 from foof.domain import orders, profiles
@@ -13,11 +14,19 @@ bp = Blueprint("rest_orders", __name__)
 def order_entry(order):
     item = db.session.get(Item, order.itemid)
     return {
-        "id": long_id(order.id), "seller": user_id(order.seller), "sellerAlias": profiles.display_name(order.seller),
-        "buyer": user_id(order.buyer), "buyerAlias": profiles.display_name(order.buyer), "pid": long_id(order.itemid),
-        "price": price(order.price), "transactionMode": order.transaction_mode, "payId": orders.pay_id_shown(order.pay_id),
-        "expressNumber": order.express_number, "state": order.state,
-        "createTime": moment(order.created_at), "updateTime": moment(order.updated_at),
+        "id": long_id(order.id),
+        "seller": user_id(order.seller),
+        "sellerAlias": profiles.display_name(order.seller),
+        "buyer": user_id(order.buyer),
+        "buyerAlias": profiles.display_name(order.buyer),
+        "pid": long_id(order.itemid),
+        "price": price(order.price),
+        "transactionMode": order.transaction_mode,
+        "payId": orders.pay_id_shown(order.pay_id),
+        "expressNumber": order.express_number,
+        "state": order.state,
+        "createTime": moment(order.created_at),
+        "updateTime": moment(order.updated_at),
         "pname": item.title if item else None,
     }
 

@@ -1,4 +1,5 @@
 """``/products``: lists, detail, add, update, picture, take down (seed 004, docs/rest-api.md)."""
+
 from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, products
@@ -24,10 +25,18 @@ def list_entry(item, details):
     """The list shape exactly as the seed shows it: the original's list query left the
     seller, category, tags, state and times out (null)."""
     return {
-        "id": long_id(item.itemid), "seller": None, "name": item.title, "category": None,
-        "description": item.note, "location": details.location if details else None,
-        "price": price(item.price), "img": first_image(item.imgurl), "tags": None, "state": None,
-        "createTime": None, "updateTime": None,
+        "id": long_id(item.itemid),
+        "seller": None,
+        "name": item.title,
+        "category": None,
+        "description": item.note,
+        "location": details.location if details else None,
+        "price": price(item.price),
+        "img": first_image(item.imgurl),
+        "tags": None,
+        "state": None,
+        "createTime": None,
+        "updateTime": None,
     }
 
 
@@ -52,12 +61,18 @@ def detail_entry(item, details):
     seller_detail = detail_of(seller)
     phone = products.published_phone(item.uuid) if logged_in() else None
     return {
-        "id": long_id(item.itemid), "seller": user_id(item.uuid),
-        "sellerAlias": seller_detail["alias"], "sellerAvatar": seller_detail["avatar"],
-        "sellerPhone": phone, "name": item.title,
-        "category": category_id(item.type), "description": item.note,
-        "location": details.location if details else None, "price": price(item.price),
-        "img": first_image(item.imgurl), "tags": details.tags if details else None,
+        "id": long_id(item.itemid),
+        "seller": user_id(item.uuid),
+        "sellerAlias": seller_detail["alias"],
+        "sellerAvatar": seller_detail["avatar"],
+        "sellerPhone": phone,
+        "name": item.title,
+        "category": category_id(item.type),
+        "description": item.note,
+        "location": details.location if details else None,
+        "price": price(item.price),
+        "img": first_image(item.imgurl),
+        "tags": details.tags if details else None,
         "state": products.state_of(item),
         "createTime": moment(details.created_at) if details else None,
         "updateTime": moment(details.updated_at) if details else None,

@@ -6,6 +6,7 @@ check real replies against it; the views themselves read bodies with
 (and their 4005 refusals) live. Request schemas ``EXCLUDE`` unknown keys because the server
 ignores them; response schemas ``RAISE`` because a reply has exactly these keys.
 """
+
 from marshmallow import EXCLUDE, Schema, fields
 from marshmallow.validate import Equal
 
@@ -17,7 +18,7 @@ STATES = {
     4002: "密码验证失败 (wrong password; also too many attempts)",
     4003: "用户未登录 (not logged in) — HTTP 401",
     4004: "无权操作 (not your product / order; also 跨站请求被拒绝 / 请使用 JSON 请求体: a cookie-authenticated "
-          "unsafe request from a foreign Origin/Referer or with a form body) — HTTP 403",
+    "unsafe request from a foreign Origin/Referer or with a form body) — HTTP 403",
     4005: "输入数据不合法 (invalid input)",
     4006: "商品不存在！ (product missing or not in a state that allows this)",
     4007: "订单状态不支持修改 (order missing or not in a state that allows this)",
@@ -38,18 +39,20 @@ def _text(description=None, **kwargs):
 
 
 def _id(width, description):
-    return fields.String(allow_none=True, metadata={"description": f"{description}, zero-padded to {width} digits",
-                                                    "example": "1".zfill(width)})
+    return fields.String(
+        allow_none=True,
+        metadata={"description": f"{description}, zero-padded to {width} digits", "example": "1".zfill(width)},
+    )
 
 
 def _moment():
-    return fields.String(allow_none=True, metadata={"format": "date-time",
-                                                    "example": "2022-12-11T13:51:40.000+00:00"})
+    return fields.String(allow_none=True, metadata={"format": "date-time", "example": "2022-12-11T13:51:40.000+00:00"})
 
 
 def _number_or_text(description):
-    return fields.Raw(required=False, metadata={"description": description,
-                                                "oneOf": [{"type": "number"}, {"type": "string"}]})
+    return fields.Raw(
+        required=False, metadata={"description": description, "oneOf": [{"type": "number"}, {"type": "string"}]}
+    )
 
 
 class Request(Schema):
@@ -59,8 +62,12 @@ class Request(Schema):
 
 # -- request bodies (JSON or form) ---------------------------------------------------------------
 class RegisterRequest(Request):
-    username = fields.String(required=True, metadata={
-        "description": "3-64 of A-Z a-z 0-9 _ . @ -, not all digits (a name that could be a phone number is refused)"})
+    username = fields.String(
+        required=True,
+        metadata={
+            "description": "3-64 of A-Z a-z 0-9 _ . @ -, not all digits (a name that could be a phone number is refused)"
+        },
+    )
     password = fields.String(required=True, metadata={"description": "6-128 characters"})
     resetQuestion = fields.String(required=True)
     resetAnswer = fields.String(required=True)
@@ -88,8 +95,10 @@ class DetailUpdateRequest(Request):
 
     studentNumber = _text()
     phoneNumber = _text("1-20 digits, optional leading +; a number other than the account's own needs verifyCode")
-    verifyCode = _text("the SMS code POST /user/requirecode sent to phoneNumber (10 minutes, single use, "
-                       "5 wrong tries burn it); without a valid one: state 4005, nothing changes")
+    verifyCode = _text(
+        "the SMS code POST /user/requirecode sent to phoneNumber (10 minutes, single use, "
+        "5 wrong tries burn it); without a valid one: state 4005, nothing changes"
+    )
     email = _text()
     alias = _text()
     description = _text()
@@ -97,10 +106,10 @@ class DetailUpdateRequest(Request):
 
 class ProductRequest(Request):
     name = fields.String(metadata={"description": "1-255 characters; required when adding"})
-    category = _number_or_text("category id, padded (\"00012\") or not")
+    category = _number_or_text('category id, padded ("00012") or not')
     description = _text()
     location = _text()
-    price = _number_or_text("number ≥ 0, or its text (\"4\"); required when adding")
+    price = _number_or_text('number ≥ 0, or its text ("4"); required when adding')
     tags = _text("comma-separated")
 
 
@@ -166,8 +175,9 @@ class ProductDetail(Schema):
     seller = _id(10, "seller's user id")
     sellerAlias = _text()
     sellerAvatar = _text()
-    sellerPhone = _text("only for a logged-in viewer, and only if the seller published it through the "
-                        "secondhand profile; else null")
+    sellerPhone = _text(
+        "only for a logged-in viewer, and only if the seller published it through the secondhand profile; else null"
+    )
     name = _text()
     category = _id(5, "category id")
     description = _text()
@@ -189,8 +199,10 @@ class OrderEntry(Schema):
     pid = _id(20, "product id")
     price = fields.Float(allow_none=True, metadata={"example": 6.0})
     transactionMode = _text('"0" or "1"')
-    payId = _text("Alipay trade_no from a verified notice (final), or the number the seller entered with "
-                  "type=1 (unverified; a verified notice replaces it)")
+    payId = _text(
+        "Alipay trade_no from a verified notice (final), or the number the seller entered with "
+        "type=1 (unverified; a verified notice replaces it)"
+    )
     expressNumber = _text()
     state = _text('"0" open, "1" cancelled, "2" completed')
     createTime = _moment()
@@ -199,16 +211,19 @@ class OrderEntry(Schema):
 
 
 class OrderString(Schema):
-    orderString = fields.String(required=True, metadata={
-        "description": "signed alipay.trade.app.pay request for the app's Alipay SDK"})
+    orderString = fields.String(
+        required=True, metadata={"description": "signed alipay.trade.app.pay request for the app's Alipay SDK"}
+    )
 
 
 # -- the envelope ----------------------------------------------------------------------------------
 class Envelope(Schema):
     """Every secondhand reply: ``{"state","message","data"}`` in that order, null written."""
 
-    state = fields.Integer(required=True, metadata={"enum": sorted(STATES), "description": "; ".join(
-        f"{code} {text}" for code, text in STATES.items())})
+    state = fields.Integer(
+        required=True,
+        metadata={"enum": sorted(STATES), "description": "; ".join(f"{code} {text}" for code, text in STATES.items())},
+    )
     message = fields.String(required=True, allow_none=True, metadata={"description": "null on success"})
     data = fields.Raw(required=True, allow_none=True)
 
@@ -218,23 +233,47 @@ def envelope_of(name, data_field):
     return type(name, (Envelope,), {"data": data_field, "__doc__": Envelope.__doc__})
 
 
-EmptyEnvelope = envelope_of("EmptyEnvelope", fields.Raw(required=True, allow_none=True, validate=Equal(None),
-                                                        metadata={"nullable": True, "enum": [None]}))
+EmptyEnvelope = envelope_of(
+    "EmptyEnvelope",
+    fields.Raw(required=True, allow_none=True, validate=Equal(None), metadata={"nullable": True, "enum": [None]}),
+)
 TextEnvelope = envelope_of("TextEnvelope", fields.String(required=True, allow_none=True))
 LoginEnvelope = envelope_of("LoginEnvelope", fields.Nested(LoginData, required=True, allow_none=True))
 UserDetailEnvelope = envelope_of("UserDetailEnvelope", fields.Nested(UserDetail, required=True, allow_none=True))
-ProductListEnvelope = envelope_of("ProductListEnvelope",
-                                  fields.List(fields.Nested(ProductListEntry), required=True, allow_none=True))
-ProductDetailEnvelope = envelope_of("ProductDetailEnvelope",
-                                    fields.Nested(ProductDetail, required=True, allow_none=True))
-OrderListEnvelope = envelope_of("OrderListEnvelope",
-                                fields.List(fields.Nested(OrderEntry), required=True, allow_none=True))
+ProductListEnvelope = envelope_of(
+    "ProductListEnvelope", fields.List(fields.Nested(ProductListEntry), required=True, allow_none=True)
+)
+ProductDetailEnvelope = envelope_of(
+    "ProductDetailEnvelope", fields.Nested(ProductDetail, required=True, allow_none=True)
+)
+OrderListEnvelope = envelope_of(
+    "OrderListEnvelope", fields.List(fields.Nested(OrderEntry), required=True, allow_none=True)
+)
 OrderStringEnvelope = envelope_of("OrderStringEnvelope", fields.Nested(OrderString, required=True, allow_none=True))
 
 #: Every named schema, registered as an OpenAPI component under its class name.
 COMPONENTS = (
-    RegisterRequest, LoginRequest, PasswordChangeRequest, PasswordResetRequest, DetailUpdateRequest,
-    ProductRequest, AlipayInfoRequest, Upload, LoginData, UserDetail, ProductListEntry, ProductDetail,
-    OrderEntry, OrderString, Envelope, EmptyEnvelope, TextEnvelope, LoginEnvelope, UserDetailEnvelope,
-    ProductListEnvelope, ProductDetailEnvelope, OrderListEnvelope, OrderStringEnvelope,
+    RegisterRequest,
+    LoginRequest,
+    PasswordChangeRequest,
+    PasswordResetRequest,
+    DetailUpdateRequest,
+    ProductRequest,
+    AlipayInfoRequest,
+    Upload,
+    LoginData,
+    UserDetail,
+    ProductListEntry,
+    ProductDetail,
+    OrderEntry,
+    OrderString,
+    Envelope,
+    EmptyEnvelope,
+    TextEnvelope,
+    LoginEnvelope,
+    UserDetailEnvelope,
+    ProductListEnvelope,
+    ProductDetailEnvelope,
+    OrderListEnvelope,
+    OrderStringEnvelope,
 )

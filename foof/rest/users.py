@@ -1,4 +1,5 @@
 """``/users``: register, sessions, passwords, detail, avatar and student card (seed 004)."""
+
 import posixpath
 
 from flask import Blueprint, abort, current_app, request, send_from_directory
@@ -47,8 +48,13 @@ def detail_of(user):
 def register():
     body = payload()
     try:
-        profiles.register(body.get("username"), body.get("password"), body.get("resetQuestion"),
-                          body.get("resetAnswer"), ip=request.remote_addr or "")
+        profiles.register(
+            body.get("username"),
+            body.get("password"),
+            body.get("resetQuestion"),
+            body.get("resetAnswer"),
+            ip=request.remote_addr or "",
+        )
     except profiles.RegistrationsExhausted:
         raise Refused(*TOO_MANY_REGISTRATIONS) from None
     return None
@@ -62,9 +68,17 @@ def login():
     auth.log_in(user.uuid, issued)
     profile = profiles.profile_of(user.uuid)
     # The original returned its entity with every other field nulled out.
-    return {"id": user_id(user.uuid), "username": profile.login or user.phonenumber, "password": None,
-            "resetQuestion": None, "resetAnswer": None, "state": None, "createTime": None,
-            "updateTime": None, "salt": None}
+    return {
+        "id": user_id(user.uuid),
+        "username": profile.login or user.phonenumber,
+        "password": None,
+        "resetQuestion": None,
+        "resetAnswer": None,
+        "state": None,
+        "createTime": None,
+        "updateTime": None,
+        "salt": None,
+    }
 
 
 @bp.delete("/users/sessions")
@@ -81,8 +95,9 @@ def change_password():
     body = payload()
     # Other devices' sessions and every login token issued before end; this session stays
     # (a caller on a Bearer token must log in again: the token predates the change).
-    profiles.change_password(user.uuid, body.get("oldPassword"), body.get("newPassword"),
-                             keep_session=auth.current_session())
+    profiles.change_password(
+        user.uuid, body.get("oldPassword"), body.get("newPassword"), keep_session=auth.current_session()
+    )
     return None
 
 

@@ -1,4 +1,5 @@
 """Reading secondhand requests: JSON or form bodies alike; the one uploaded file."""
+
 from flask import request
 
 from foof.domain.errors import Invalid

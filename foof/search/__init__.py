@@ -4,6 +4,7 @@
 embedded implementation. A deployment that outgrows one machine could add an
 Elasticsearch/OpenSearch backend with the same four methods (see the README).
 """
+
 from __future__ import annotations
 
 from flask import Flask

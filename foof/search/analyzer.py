@@ -17,6 +17,7 @@ and, for a rare compound, for its head noun at a lower weight (``蓝牙耳机`` 
 tables are small and hand-written; they were prompted by misses in the relevance tests
 (tests/test_search_relevance.py) but hold only what is true on any campus market.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,11 +39,42 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 #: 考研 book 恋练有词 (恋练 + 有 + 词) for RELATED; and 平板电脑, which whole is a tablet
 #: (split, its 电脑 matched every 电脑包 first). Changing this list
 #: changes indexing: run ``flask --app foof reindex`` after an upgrade.
-CAMPUS_WORDS = ("充电宝", "考研", "二手", "九成新", "八成新", "七成新", "九五新", "羽毛球拍", "自行车",
-                "山地自行车", "公路车", "电动车", "蓝牙耳机", "降噪耳机", "机械键盘", "无线鼠标",
-                "游戏本", "电热水壶", "宿舍", "面交", "自提", "四级", "六级", "雅思", "托福",
-                "轻薄本", "移动电源", "拍立得", "唇釉", "尤克里里", "尤尼克斯", "威尔胜", "恋练有词",
-                "平板电脑")
+CAMPUS_WORDS = (
+    "充电宝",
+    "考研",
+    "二手",
+    "九成新",
+    "八成新",
+    "七成新",
+    "九五新",
+    "羽毛球拍",
+    "自行车",
+    "山地自行车",
+    "公路车",
+    "电动车",
+    "蓝牙耳机",
+    "降噪耳机",
+    "机械键盘",
+    "无线鼠标",
+    "游戏本",
+    "电热水壶",
+    "宿舍",
+    "面交",
+    "自提",
+    "四级",
+    "六级",
+    "雅思",
+    "托福",
+    "轻薄本",
+    "移动电源",
+    "拍立得",
+    "唇釉",
+    "尤克里里",
+    "尤尼克斯",
+    "威尔胜",
+    "恋练有词",
+    "平板电脑",
+)
 
 #: Names students write either way: brands in Chinese or in Latin letters, and the usual
 #: abbreviations. A query word in a group also looks for the others at full weight, so
@@ -50,18 +82,53 @@ CAMPUS_WORDS = ("充电宝", "考研", "二手", "九成新", "八成新", "七�
 #: looked for as all of its words (``new balance``). Names that are ordinary words on a
 #: campus too (九号 = building 9, 樱桃 = cherries) are left out on purpose.
 EQUIVALENTS = (
-    ("耐克", "nike"), ("阿迪达斯", "阿迪", "adidas"), ("苹果", "apple"), ("华为", "huawei"),
-    ("小米", "xiaomi"), ("罗技", "logitech"), ("索尼", "sony"), ("任天堂", "nintendo"),
-    ("戴森", "dyson"), ("佳能", "canon"), ("尼康", "nikon"), ("富士", "fujifilm"), ("联想", "lenovo"),
-    ("戴尔", "dell"), ("惠普", "hp"), ("三星", "samsung"), ("大疆", "dji"), ("雷蛇", "razer"),
-    ("优衣库", "uniqlo"), ("匡威", "converse"), ("新百伦", "new balance"), ("李宁", "li ning", "lining"),
-    ("安踏", "anta"), ("斯伯丁", "spalding"), ("威尔胜", "wilson"), ("尤尼克斯", "yonex"),
-    ("雅马哈", "yamaha"), ("乐高", "lego"), ("飞利浦", "philips"), ("兰蔻", "lancome"),
-    ("雅诗兰黛", "estee lauder"), ("迪奥", "dior"), ("香奈儿", "chanel"), ("阿玛尼", "armani"),
-    ("北面", "thenorthface", "the north face"), ("美的", "midea"), ("安克", "anker"), ("卡西欧", "casio"),
-    ("捷安特", "giant"), ("美利达", "merida"), ("雅迪", "yadea"),
-    ("充电宝", "移动电源"), ("自行车", "单车"), ("电动车", "电瓶车"), ("高数", "高等数学"),
-    ("线代", "线性代数"), ("笔记本电脑", "手提电脑"),
+    ("耐克", "nike"),
+    ("阿迪达斯", "阿迪", "adidas"),
+    ("苹果", "apple"),
+    ("华为", "huawei"),
+    ("小米", "xiaomi"),
+    ("罗技", "logitech"),
+    ("索尼", "sony"),
+    ("任天堂", "nintendo"),
+    ("戴森", "dyson"),
+    ("佳能", "canon"),
+    ("尼康", "nikon"),
+    ("富士", "fujifilm"),
+    ("联想", "lenovo"),
+    ("戴尔", "dell"),
+    ("惠普", "hp"),
+    ("三星", "samsung"),
+    ("大疆", "dji"),
+    ("雷蛇", "razer"),
+    ("优衣库", "uniqlo"),
+    ("匡威", "converse"),
+    ("新百伦", "new balance"),
+    ("李宁", "li ning", "lining"),
+    ("安踏", "anta"),
+    ("斯伯丁", "spalding"),
+    ("威尔胜", "wilson"),
+    ("尤尼克斯", "yonex"),
+    ("雅马哈", "yamaha"),
+    ("乐高", "lego"),
+    ("飞利浦", "philips"),
+    ("兰蔻", "lancome"),
+    ("雅诗兰黛", "estee lauder"),
+    ("迪奥", "dior"),
+    ("香奈儿", "chanel"),
+    ("阿玛尼", "armani"),
+    ("北面", "thenorthface", "the north face"),
+    ("美的", "midea"),
+    ("安克", "anker"),
+    ("卡西欧", "casio"),
+    ("捷安特", "giant"),
+    ("美利达", "merida"),
+    ("雅迪", "yadea"),
+    ("充电宝", "移动电源"),
+    ("自行车", "单车"),
+    ("电动车", "电瓶车"),
+    ("高数", "高等数学"),
+    ("线代", "线性代数"),
+    ("笔记本电脑", "手提电脑"),
 )
 
 #: Kinds of a thing that listings name without naming the thing: a laptop listing says
@@ -137,9 +204,19 @@ class ChineseTokenizer(Tokenizer):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.mode == self.mode
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value  # type: ignore[attr-defined]
@@ -199,8 +276,7 @@ def _head(word: str) -> str | None:
     pieces = {(start, end) for w, start, end in segment(word) if 2 <= end - start < len(word)}
     best: dict[int, tuple[tuple[int, int], ...]] = {0: ()}  # end offset -> fewest pieces covering word[:end]
     for end in range(2, len(word) + 1):
-        options = [best[start] + ((start, end),) for start in range(end)
-                   if start in best and (start, end) in pieces]
+        options = [best[start] + ((start, end),) for start in range(end) if start in best and (start, end) in pieces]
         if options:
             best[end] = min(options, key=len)
     cover = best.get(len(word))

@@ -1,4 +1,5 @@
 """The search interface and the Elasticsearch-6-shaped result the legacy clients read."""
+
 from __future__ import annotations
 
 import abc

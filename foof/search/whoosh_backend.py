@@ -13,10 +13,10 @@ take turns on the lock (the writer retries until it gets it), so no update is lo
 
 Reads: each thread keeps its searchers and refreshes them when the index changed.
 """
+
 from __future__ import annotations
 
 import heapq
-from array import array
 import logging
 import os
 import queue
@@ -24,6 +24,7 @@ import secrets
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
@@ -104,13 +105,24 @@ BOOSTS = {"title": TITLE_BOOST, "username": 2.0}
 
 
 def goods_doc(item: Item) -> dict[str, Any]:
-    return {"id": str(item.itemid), "title": item.title, "note": item.note,
-            "price": float(item.price), "type": int(item.type), "sold": int(item.sold)}
+    return {
+        "id": str(item.itemid),
+        "title": item.title,
+        "note": item.note,
+        "price": float(item.price),
+        "type": int(item.type),
+        "sold": int(item.sold),
+    }
 
 
 def users_doc(user: User) -> dict[str, Any]:
-    return {"id": str(user.uuid), "username": user.username, "info": user.info or "",
-            "address": user.address, "score": int(user.score)}
+    return {
+        "id": str(user.uuid),
+        "username": user.username,
+        "info": user.info or "",
+        "address": user.address,
+        "score": int(user.score),
+    }
 
 
 def goods_source(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,8 +130,12 @@ def goods_source(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def users_source(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {"username": fields.get("username", ""), "info": fields.get("info", ""),
-            "address": fields.get("address", ""), "score": fields.get("score")}
+    return {
+        "username": fields.get("username", ""),
+        "info": fields.get("info", ""),
+        "address": fields.get("address", ""),
+        "score": fields.get("score"),
+    }
 
 
 SOURCES: dict[str, Source] = {"goods": goods_source, "users": users_source}
@@ -438,8 +454,17 @@ class WhooshBackend(SearchBackend):
             return sum(1 for docnum in matched if not reader.is_deleted(docnum))
         return len(matched)
 
-    def _newest(self, searcher: Searcher, version: Version, query: Query, fields: Sequence[str],
-                words: Sequence[str], offset: int, size: int, make: Source) -> tuple[int, list[Hit]]:
+    def _newest(
+        self,
+        searcher: Searcher,
+        version: Version,
+        query: Query,
+        fields: Sequence[str],
+        words: Sequence[str],
+        offset: int,
+        size: int,
+        make: Source,
+    ) -> tuple[int, list[Hit]]:
         """``(total, hits)`` for a query of only very common words: the newest listings
         matching ``query`` (from the cached document sets that also give the total), each
         scored (BM25F, as elsewhere) for the page only.
@@ -486,13 +511,15 @@ class WhooshBackend(SearchBackend):
             key = (version, tuple(words), offset, size)
             if not self.cache_answers:
                 return self._search(kind, searcher, version, words, offset, size)
-            return self._cached(self._results, key,
-                                lambda: self._search(kind, searcher, version, words, offset, size), RESULTS)
+            return self._cached(
+                self._results, key, lambda: self._search(kind, searcher, version, words, offset, size), RESULTS
+            )
         finally:
             self._give_back(kind, where, searcher)
 
-    def _search(self, kind: str, searcher: Searcher, version: Version, words: Sequence[str], offset: int,
-                size: int) -> tuple[int, list[Hit]]:
+    def _search(
+        self, kind: str, searcher: Searcher, version: Version, words: Sequence[str], offset: int, size: int
+    ) -> tuple[int, list[Hit]]:
         fields = FIELDS[kind]
 
         def clause(field: str, terms: Sequence[str], boost: float) -> Query:
@@ -521,7 +548,7 @@ class WhooshBackend(SearchBackend):
             for alt in alts:
                 if alt.source == "head" and not rare:
                     continue
-                for f in (fields if alt in exact else fields[:1]):
+                for f in fields if alt in exact else fields[:1]:
                     clauses.append(clause(f, alt.terms, BOOSTS.get(f, 1.0) * alt.weight))
                     if alt.source == "word":
                         own.append(clauses[-1])
@@ -565,5 +592,5 @@ class WhooshBackend(SearchBackend):
         results = searcher.search(scoring, limit=max(1, offset + size))
         total = self._count(searcher, version, counting)
         make = SOURCES[kind]
-        hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset:offset + size]]
+        hits = [(hit["id"], round(hit.score, 6), make(hit.fields())) for hit in results[offset : offset + size]]
         return total, hits
