@@ -67,7 +67,7 @@ def _family(sqltype):
 
 
 def compare_schema(inspector, metadata):
-    """``(problems, notes)``: plain sentences about how a database differs from CONTRACT 1.4."""
+    """``(problems, notes)``: plain sentences about how a database differs from docs/legacy-wire.md §4."""
     problems, notes = [], []
     existing = set(inspector.get_table_names())
     for name in LEGACY_TABLES:

@@ -1,6 +1,6 @@
 """Listings: items for sale (``sold > 0``) and "want to buy" posts (``sold < 0``).
 
-States (CONTRACT 1.4): 1 on sale, 3 reserved for ``to``, 2 sold to ``to``, 4 deleted; want
+States (docs/legacy-wire.md §4): 1 on sale, 3 reserved for ``to``, 2 sold to ``to``, 4 deleted; want
 posts use the negatives. The old server wrote 3 for "deleted" too; deletion now writes 4.
 Every change is one transaction; contested ones are conditional updates.
 
@@ -46,7 +46,7 @@ CATEGORIES = {
     8: "其他",
 }
 MAX_IMAGES = 4
-#: ``orders.state`` (CONTRACT 2): :data:`foof.domain.orders.OPEN` etc. are these.
+#: ``orders.state`` (docs/rest-api.md): :data:`foof.domain.orders.OPEN` etc. are these.
 ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED = "0", "1", "2"
 
 

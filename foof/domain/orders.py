@@ -1,4 +1,4 @@
-"""Orders (CONTRACT 2 and 3): one row per reservation, driving ``items.sold``/``items.to``.
+"""Orders (docs/rest-api.md and docs/architecture.md §1): one row per reservation, driving ``items.sold``/``items.to``.
 
 The same transitions serve both faces: the legacy ``/item/order``, ``/item/trade`` and
 ``/item/reset`` open, complete and cancel an order through :mod:`foof.domain.trades`, and the

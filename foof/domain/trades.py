@@ -1,4 +1,4 @@
-"""The trade state machine on ``items.sold`` / ``items.to`` (CONTRACT 1.4 and 1.5).
+"""The trade state machine on ``items.sold`` / ``items.to`` (docs/legacy-wire.md §4-§8).
 
     on sale (±1) --order(owner, buyer)--> reserved (±3) --trade(buyer|owner)--> sold (±2)
                  <--------reset(owner)---
