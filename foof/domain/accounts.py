@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from foof.domain import events, media, passwords, ratelimit, reads, sessions, tokens, verification
@@ -21,7 +19,7 @@ from foof.domain.errors import (
     UserNotFound,
     WrongPassword,
 )
-from foof.domain.tx import after_commit, atomic
+from foof.domain.tx import after_commit, atomic, upsert
 from foof.domain.values import parse_text, phone_text
 from foof.extensions import db
 from foof.models import Credential, User
@@ -130,26 +128,10 @@ def password_changed(uuid: int, keep_session: object = None) -> None:
     before now is refused from the commit on, and every REST session but ``keep_session``
     ends. The stored time is one millisecond ahead, so a token minted in this very
     millisecond (before the change) is refused too; logins after it mint ``generate`` at
-    least this value (:func:`login_token`)."""
+    least this value (:func:`check_password`)."""
     values = {"uuid": int(uuid), "password_changed_ms": tokens.now_ms() + 1}
-    # One of two dialects' Insert, each with its own upsert method.
-    stmt: Any
-    if db.engine.dialect.name == "mysql":
-        stmt = mysql_insert(Credential).values(**values)
-        stmt = stmt.on_duplicate_key_update(password_changed_ms=stmt.inserted.password_changed_ms)
-    else:
-        stmt = sqlite_insert(Credential).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["uuid"], set_={"password_changed_ms": stmt.excluded.password_changed_ms}
-        )
-    db.session.execute(stmt)
+    upsert(Credential, values, ["uuid"], ["password_changed_ms"])
     sessions.end_all_in(uuid, keep_session)
-
-
-def login_token(uuid: int) -> str:
-    """A login token for ``uuid``, issued no earlier than its last password change."""
-    found = reads.first(_CHANGED, {"uuid": int(uuid)})
-    return tokens.login_token(uuid, 0 if found is None else found.password_changed_ms)
 
 
 def guess_subject(uuid: int | str) -> str:

@@ -13,13 +13,11 @@ lock. Lock waits and deadlocks are retried by :func:`foof.domain.tx.atomic`.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from foof.domain import clock
+from foof.domain.tx import upsert
 from foof.extensions import db
 from foof.models import RateEvent, RateLock
 
@@ -33,17 +31,7 @@ def _subject(subject: object) -> str:
 def hold(kind: str, subject: object) -> None:
     """Lock ``(kind, subject)`` until the surrounding transaction ends (call inside atomic)."""
     values = {"kind": kind, "subject": _subject(subject)[:_LOCK_SUBJECT], "touched_at": clock.now()}
-    # One of two dialects' Insert, each with its own upsert method.
-    stmt: Any
-    if db.engine.dialect.name == "mysql":
-        stmt = mysql_insert(RateLock).values(**values)
-        stmt = stmt.on_duplicate_key_update(touched_at=stmt.inserted.touched_at)
-    else:
-        stmt = sqlite_insert(RateLock).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "subject"], set_={"touched_at": stmt.excluded.touched_at}
-        )
-    db.session.execute(stmt)
+    upsert(RateLock, values, ["kind", "subject"], ["touched_at"])
 
 
 def count(kind: str, subject: object, window_seconds: float, locked: bool = False) -> int:

@@ -15,6 +15,8 @@ import random
 import time
 from typing import Any, Callable, ParamSpec, TypeVar
 
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, OperationalError
 
 from foof.domain.errors import DomainError, StorageRejected
@@ -107,3 +109,19 @@ def atomic(work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
             db.session.rollback()
             raise
     raise RuntimeError("unreachable")
+
+
+def upsert(model: Any, values: dict[str, Any], keys: list[str], update: list[str]) -> None:
+    """Insert ``values`` as a row of ``model``, or on a duplicate of the primary key ``keys``
+    set the columns ``update`` from them: one statement in each dialect's words (inside the
+    caller's transaction; on MySQL it takes the row's lock, on SQLite the write lock)."""
+    stmt: Any
+    if db.engine.dialect.name == "mysql":
+        stmt = mysql_insert(model).values(**values)
+        stmt = stmt.on_duplicate_key_update({column: stmt.inserted[column] for column in update})
+    else:
+        stmt = sqlite_insert(model).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={column: stmt.excluded[column] for column in update}
+        )
+    db.session.execute(stmt)
