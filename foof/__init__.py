@@ -16,7 +16,7 @@ from sqlalchemy import event
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from foof import accesslog, cli, config, legacy, rest, search, senders, serving
+from foof import accesslog, admin, cli, config, legacy, ops, rest, search, senders, serving
 from foof.domain import media
 from foof.extensions import db, jwt
 from foof.filemodes import tighten
@@ -91,6 +91,9 @@ def create_app(test_config=None):
     rest.init_app(app)
     legacy.init_app(app)
     cli.init_app(app)
+    admin.init_app(app)
+    admin.register_commands(app)
+    ops.init_app(app)
     accesslog.init_app(app)
     _guard_bodies(app)
     _mark_files(app)

@@ -415,6 +415,7 @@ def create_server(app, host, port, threads, inline=None):
 def serve(app, host, port, threads):
     """Serve ``app`` with waitress until interrupted (``python wsgi.py``)."""
     server = create_server(app, host, port, threads)
+    app.extensions["foof.waitress"] = server  # read by the metrics (queue depth, connections)
     adj = server.adj
     log.info(
         "serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, bodies up to %d bytes",

@@ -10,8 +10,9 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import events, media, passwords, ratelimit, reads, sessions, tokens, verification
+from foof.domain import events, media, passwords, ratelimit, reads, seclog, sessions, tokens, verification
 from foof.domain.errors import (
+    AccountDisabled,
     BadToken,
     Invalid,
     PhoneTaken,
@@ -22,7 +23,7 @@ from foof.domain.errors import (
 from foof.domain.tx import after_commit, atomic, upsert
 from foof.domain.values import parse_text, phone_text
 from foof.extensions import db
-from foof.models import Credential, User
+from foof.models import AccountBlock, Credential, User
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,14 @@ _TOKEN_VIEW = (
 _CHANGED = select(_credentials.c.password_changed_ms).where(_credentials.c.uuid == bindparam("uuid"))
 #: The hash a password check compares with, and the password-change time seen with it (one
 #: statement, so both come from the same moment).
+_blocks = AccountBlock.__table__
 _HASH_AND_CHANGE = (
-    select(_users.c.password, _credentials.c.password_changed_ms)
-    .select_from(_users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid))
+    select(_users.c.password, _credentials.c.password_changed_ms, _blocks.c.uuid.label("blocked"))
+    .select_from(
+        _users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid).outerjoin(
+            _blocks, _blocks.c.uuid == _users.c.uuid
+        )
+    )
     .where(_users.c.uuid == bindparam("uuid"))
 )
 
@@ -146,8 +152,15 @@ def reserve_guess(subject: str, kind: str = GUESS) -> int:
     check that succeeds gives its reservation back (:func:`guess_succeeded`)."""
     event = atomic(ratelimit.take, kind, subject, LOGIN_FAILURES, LOGIN_WINDOW)
     if event is None:
+        seclog.event("login.locked", subject=_masked_subject(subject), kind=kind)
         raise TooFrequent()
     return event
+
+
+def _masked_subject(subject: str) -> str:
+    """A rate-limit subject for the security log: ``phone:`` and ``name:`` values masked."""
+    prefix, _, value = subject.partition(":")
+    return subject if prefix == "uuid" else f"{prefix}:{seclog.mask(value)}"
 
 
 def _new_user(phonenumber: str, password_hash: str) -> User:
@@ -235,6 +248,7 @@ def reset_password(phonenumber: Any, code: Any, password: Any) -> None:
 
     uuid = atomic(work)
     log.info("user %s reset the password", uuid)
+    seclog.event("password.reset", uuid=uuid, phone=seclog.mask(phonenumber))
 
 
 def check_password(uuid: int, stored: str, password: str, subject: str | None = None) -> int:
@@ -256,7 +270,13 @@ def check_password(uuid: int, stored: str, password: str, subject: str | None = 
     stored, changed_ms = row.password, row.password_changed_ms
     ok, upgraded = passwords.check(stored, password)
     if not ok:
+        seclog.event("login.failed", uuid=uuid)
         raise WrongPassword()  # the reservation stays: it was a failed guess
+    if row.blocked is not None:
+        # Said only to someone who knows the password: a guesser learns nothing more.
+        atomic(ratelimit.give_back, event)
+        seclog.event("login.refused", uuid=uuid, why="disabled")
+        raise AccountDisabled()
 
     def work() -> None:
         ratelimit.give_back(event)
@@ -288,6 +308,7 @@ def login(phonenumber: Any, password: Any) -> tuple[User, str]:
     )
     if found is None:
         reserve_guess("phone:" + phonenumber)
+        seclog.event("login.failed", phone=seclog.mask(phonenumber), why="no-account")
         raise UserNotFound()
     uuid, stored = found
     issued = check_password(uuid, stored, password)
@@ -317,6 +338,8 @@ def modify(uuid: int, fields: Mapping[str, Any]) -> None:
             after_commit(events.user_changed, uuid)
 
         atomic(work)
+        if "password" in values:
+            seclog.event("password.changed", uuid=uuid)
 
 
 def set_avatar(uuid: int, data: bytes) -> str:

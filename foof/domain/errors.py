@@ -41,6 +41,10 @@ class WrongPassword(DomainError):
     pass
 
 
+class AccountDisabled(DomainError):
+    """The password was right but staff disabled the account (``account_blocks``)."""
+
+
 class PhoneTaken(DomainError):
     pass
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from foof.domain import accounts, listings, mailverify, verification
 from foof.domain.errors import (
+    AccountDisabled,
     BadCode,
     BadToken,
     Invalid,
@@ -59,6 +60,7 @@ def finished(user):
         Invalid: {"status": "failure", "info": "bad request"},
         UserNotFound: {"status": "failure", "info": "user not found"},
         WrongPassword: {"status": "failure", "info": "password incorrect"},
+        AccountDisabled: {"status": "failure", "info": "account disabled"},
         TooFrequent: TOO_FREQUENT,
     },
 )

@@ -65,3 +65,19 @@ class Credential(db.Model):
     uuid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     #: Milliseconds since the epoch, the unit of the login token's ``generate`` claim.
     password_changed_ms: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class AccountBlock(db.Model):
+    """A disabled account: the row exists while the account is disabled (staff or ``flask
+    disable-user``). Disabling also records a password change, so every token and session the
+    account held stops working at once; :func:`foof.domain.accounts.check_password` refuses a
+    login while the row exists."""
+
+    __tablename__ = "account_blocks"
+    __table_args__ = (MYSQL_ARGS,)
+
+    uuid: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    since: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    #: Who disabled it: a staff uuid as text, or ``"cli"``.
+    actor: Mapped[str] = mapped_column(String(64), nullable=False, default="")

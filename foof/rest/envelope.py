@@ -13,6 +13,7 @@ from flask import Response
 
 from foof.domain import orders, profiles, trades
 from foof.domain.errors import (
+    AccountDisabled,
     BadToken,
     DomainError,
     Invalid,
@@ -34,6 +35,8 @@ ERRORS = {
     UserNotFound: (4001, "用户数据不存在", 200),
     WrongPassword: (4002, "密码验证失败", 200),
     TooFrequent: (4002, "尝试次数过多，请15分钟后再试", 200),
+    # A new state: the password was right but staff disabled the account.
+    AccountDisabled: (4009, "账号已被停用，请联系管理员", 200),
     BadToken: (4003, "用户未登录", 401),
     NotOwner: (4004, "无权操作", 403),
     profiles.PhoneInUse: (4005, "手机号已被其他账号使用", 200),
