@@ -1,0 +1,5 @@
+"""Backups (filled below)."""
+
+
+def register_commands(app):
+    pass
