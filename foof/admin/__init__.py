@@ -1,8 +1,15 @@
-"""The staff console at ``/admin/`` (issue #15) and the staff commands (``grant-role``)."""
+"""The staff console at ``/admin/`` (issue #15) and the staff commands (``grant-role``).
+
+Server-rendered pages (Jinja2 templates under ``templates/admin/``, inline CSS, no JavaScript)
+for admins and moderators: the dashboard, the student-card and report queues, users, and the
+audit log. See docs/administration.md.
+"""
 
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+from foof.admin import views  # noqa: E402,F401  (registers the routes on bp)
 
 
 def init_app(app):
@@ -10,4 +17,7 @@ def init_app(app):
 
 
 def register_commands(app):
-    """Staff commands added to ``flask --app foof``; filled in by foof.admin.commands."""
+    """Staff commands added to ``flask --app foof``."""
+    from foof.admin import commands
+
+    app.cli.add_command(commands.grant_role)

@@ -30,7 +30,7 @@ from foof.domain.values import (  # noqa: F401  (re-exported: other modules read
     parse_text,
 )
 from foof.extensions import db
-from foof.models import Item, Order
+from foof.models import HeldListing, Item, ListingDate, Order
 
 ON_SALE, SOLD, RESERVED, DELETED = 1, 2, 3, 4
 DELETED_STATES = (DELETED, -DELETED)
@@ -113,6 +113,7 @@ def add(uuid: int, fields: Mapping[str, Any]) -> Item:
         item = Item(uuid=uuid, imgurl=DEFAULT_IMAGE, sold=sold, to=0, **values)
         db.session.add(item)
         db.session.flush()
+        db.session.add(ListingDate(itemid=item.itemid, created_at=clock.now()))  # the console's chart
         after_commit(events.item_changed, item.itemid)
         return item
 
@@ -143,22 +144,97 @@ def delete(uuid: int, itemid: Any) -> None:
     """Mark deleted (4 / -4), then remove its images and let search forget it."""
 
     def work() -> None:
-        item = _owned(uuid, itemid)
-        images = image_paths(item.imgurl)
-        uploads = upload_paths(item.imgurl)
-        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
-            update(Item)
-            .where(Item.itemid == item.itemid, Item.sold.not_in(DELETED_STATES))
-            .values(sold=case((Item.sold > 0, DELETED), else_=-DELETED))
-        ).rowcount
-        if done != 1:
-            raise ItemNotFound()
-        close_open_order(item.itemid, ORDER_CANCELLED)
-        after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
-        after_commit(media.remove_quietly, current_app.config["FOOF_UPLOAD_ROOT"], uploads)
-        after_commit(events.item_changed, item.itemid)
+        _remove(_owned(uuid, itemid))
 
     atomic(work)
+
+
+def _remove(item: Item) -> None:
+    """Delete ``item`` (call inside a transaction): the deleted state, its open order
+    cancelled, its images removed and search told after the commit."""
+    images = image_paths(item.imgurl)
+    uploads = upload_paths(item.imgurl)
+    done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+        update(Item)
+        .where(Item.itemid == item.itemid, Item.sold.not_in(DELETED_STATES))
+        .values(sold=case((Item.sold > 0, DELETED), else_=-DELETED))
+    ).rowcount
+    if done != 1:
+        raise ItemNotFound()
+    close_open_order(item.itemid, ORDER_CANCELLED)
+    after_commit(media.remove_quietly, current_app.config["FOOF_MEDIA_ROOT"], images)
+    after_commit(media.remove_quietly, current_app.config["FOOF_UPLOAD_ROOT"], uploads)
+    after_commit(events.item_changed, item.itemid)
+
+
+# -- staff moderation (issue #15) ------------------------------------------------------------
+# A taken-down listing gets the deleted state, so it leaves both faces, favourites, the
+# recommendations and search exactly as a deletion by its seller does (every read already
+# excludes DELETED_STATES); its open order is cancelled. A disabled seller's listings are
+# *held*: also the deleted state (so no read needs to learn a new one), with the state to
+# come back to in ``held_listings``. An item held while reserved loses its reservation (the
+# open order is cancelled, freeing the buyer's cap) and comes back on sale.
+
+
+def take_down(itemid: Any) -> Item:
+    """Staff removal of a listing, live or held (call inside a transaction); the item."""
+    try:
+        key = parse_id(itemid)
+    except Invalid:
+        raise ItemNotFound() from None
+    item = db.session.get(Item, key)
+    if item is None:
+        raise ItemNotFound()
+    held = db.session.get(HeldListing, key)
+    if held is not None:  # already hidden with its seller: it simply never comes back
+        db.session.delete(held)
+        return item
+    _remove(item)
+    return item
+
+
+def hold_listings(uuid: int) -> int:
+    """Hide every live listing of ``uuid`` (call inside a transaction); how many."""
+    held = 0
+    live = select(Item).where(Item.uuid == uuid, Item.sold.not_in(DELETED_STATES)).order_by(Item.itemid)
+    for item in db.session.execute(live).scalars().all():
+        sign = 1 if item.sold > 0 else -1
+        previous = item.sold
+        values: dict[str, Any] = {"sold": DELETED * sign}
+        if abs(item.sold) == RESERVED and item.to:
+            previous, values["to"] = ON_SALE * sign, 0
+            close_open_order(item.itemid, ORDER_CANCELLED)
+        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+            update(Item).where(Item.itemid == item.itemid, Item.sold == item.sold).values(**values)
+        ).rowcount
+        if done == 1:
+            db.session.add(HeldListing(itemid=item.itemid, uuid=uuid, previous=previous, held_at=clock.now()))
+            after_commit(events.item_changed, item.itemid)
+            held += 1
+    db.session.flush()
+    return held
+
+
+def restore_listings(uuid: int) -> int:
+    """Bring back what :func:`hold_listings` hid (call inside a transaction); how many."""
+    restored = 0
+    for held in db.session.execute(select(HeldListing).where(HeldListing.uuid == uuid)).scalars().all():
+        done = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult
+            update(Item)
+            .where(Item.itemid == held.itemid, Item.sold.in_(DELETED_STATES))
+            .values(sold=held.previous)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.delete(held)
+        if done == 1:
+            after_commit(events.item_changed, held.itemid)
+            restored += 1
+    db.session.flush()
+    return restored
+
+
+def is_held(itemid: int) -> bool:
+    return db.session.get(HeldListing, int(itemid)) is not None
 
 
 def close_open_order(itemid: int, state: str) -> None:

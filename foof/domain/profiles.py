@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import accounts, clock, events, media, passwords, ratelimit, verification
+from foof.domain import accounts, cards, clock, events, media, passwords, ratelimit, verification
 from foof.domain.errors import DomainError, Invalid, NoLiveCode, TooFrequent, UserNotFound, WrongPassword
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
@@ -334,6 +334,7 @@ def set_student_card(uuid: int, data: bytes) -> str:
         db.session.execute(
             update(UserProfile).where(UserProfile.uuid == uuid).values(student_card=name, updated_at=clock.now())
         )
+        cards.card_uploaded(uuid, name)  # into the staff's queue (issue #15)
         if old:
             after_commit(media.remove_quietly, upload_root(), [old])
 

@@ -5,6 +5,7 @@ as the old server deployed them (docs/legacy-wire.md §4): same names, column or
 service can open an existing legacy database. Everything new lives in new tables.
 """
 
+from foof.models.admin import AuditEntry, CardReview, HeldListing, ListingDate, Report, StaffSession  # noqa: F401
 from foof.models.legacy import Chat, Favourite, Item, User  # noqa: F401
 from foof.models.secondhand import ItemDetail, Order, UserProfile, WebSession  # noqa: F401
 from foof.models.security import AccountBlock, Credential, RateEvent, RateLock, VerifyCode  # noqa: F401

@@ -17,9 +17,9 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from foof import config as settings
-from foof.rest import alipay, envelope, openapi, orders, products, users
+from foof.rest import alipay, envelope, openapi, orders, products, reports, users
 
-PREFIXES = ("/users", "/products", "/orders", "/alipay", "/upload")
+PREFIXES = ("/users", "/products", "/orders", "/alipay", "/upload", "/reports")
 #: The legacy face's photo uploads (the app sends full-size camera photos as repeated
 #: ``file`` parts): they share the REST uploads' limit, FOOF_MAX_PHOTO_UPLOAD_BYTES.
 LEGACY_UPLOAD_ENDPOINTS = ("legacy_user.avatar", "legacy_item.image")
@@ -35,7 +35,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def init_app(app):
-    for blueprint in (users.bp, products.bp, orders.bp, alipay.bp, openapi.bp):
+    for blueprint in (users.bp, products.bp, orders.bp, alipay.bp, reports.bp, openapi.bp):
         app.register_blueprint(blueprint)
     # Flask's defaults already hold these keys (as None/False), so setdefault would do nothing.
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -136,7 +136,7 @@ def forgery_refusal():
     return None
 
 
-REST_BLUEPRINTS = frozenset(bp.name for bp in (users.bp, products.bp, orders.bp, alipay.bp))
+REST_BLUEPRINTS = frozenset(bp.name for bp in (users.bp, products.bp, orders.bp, alipay.bp, reports.bp))
 
 
 def is_rest_path(path):

@@ -305,6 +305,19 @@ def paths():
                 },
             }
         },
+        "/reports": {
+            "post": operation(
+                "reports",
+                "Report a product or a user to the campus staff",
+                body=json_body("ReportRequest"),
+                security=LOGIN,
+                description="`kind` `product` (a live listing) or `user`; `reason` one of the listed codes; "
+                "`note` ≤ 255 characters. Not your own listing or yourself (4005); a missing target is "
+                "4006 (product) or 4001 (user). One open report per reporter and target: a second one "
+                "is state 4010 until staff resolve the first; at most FOOF_REPORTS_PER_HOUR (10) reports "
+                "an hour, beyond that 4011.",
+            )
+        },
         "/openapi.json": {
             "get": {
                 "tags": ["meta"],
@@ -336,7 +349,7 @@ def build(app):
             '"data"}`; ids are zero-padded strings; paths accept padded or unpadded ids. ' + CSRF_NOTE
         },
         servers=[{"url": str(app.config.get("FOOF_PUBLIC_URL") or "/")}],
-        tags=[{"name": name} for name in ("users", "products", "orders", "alipay", "meta")],
+        tags=[{"name": name} for name in ("users", "products", "orders", "alipay", "reports", "meta")],
     )
     spec.components.security_scheme(
         "cookieSession",

@@ -23,6 +23,9 @@ STATES = {
     4006: "商品不存在！ (product missing or not in a state that allows this)",
     4007: "订单状态不支持修改 (order missing or not in a state that allows this)",
     4008: "未完成的订单过多 / 下单过于频繁 (the buyer's open-orders cap or orders-per-hour limit)",
+    4009: "账号已被停用，请联系管理员 (the account is disabled by staff)",
+    4010: "你已举报过该对象，请等待处理 (an open report by you on this target exists)",
+    4011: "举报过于频繁，请稍后再试 (over FOOF_REPORTS_PER_HOUR reports in an hour)",
     5000: "注册失败，请联系系统管理员 (insert failed)",
     5001: "更新失败，请联系系统管理员 (update failed)",
     5002: "支付未配置 / payment refused",
@@ -119,6 +122,16 @@ class AlipayInfoRequest(Request):
     subject = fields.String(metadata={"description": "ignored: the subject is the product's title"})
 
 
+class ReportRequest(Request):
+    kind = fields.String(required=True, metadata={"enum": ["product", "user"]})
+    id = _number_or_text("the product id or the user id, padded or not")
+    reason = fields.String(
+        required=True,
+        metadata={"enum": ["prohibited", "fake", "fraud", "harassment", "spam", "other"]},
+    )
+    note = _text("free text, at most 255 characters")
+
+
 class Upload(Request):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
@@ -143,7 +156,7 @@ class UserDetail(Schema):
     studentNumber = _text()
     studentCard = _text("/upload/student/… (served to its owner only)")
     role = _text()
-    identified = _text('"0" or "1"')
+    identified = _text('"1" for a verified student (campus mail or an approved student card), else "0"')
     avatar = _text('"/" when none')
     phoneNumber = _text()
     email = _text()
@@ -151,6 +164,8 @@ class UserDetail(Schema):
     description = _text()
     createTime = _moment()
     updateTime = _moment()
+    studentCardState = _text('the student card\'s review: "0" pending, "1" approved, "2" rejected; null without a card')
+    studentCardReason = _text('why staff rejected the card (state "2"), else null')
 
 
 class ProductListEntry(Schema):
@@ -260,6 +275,7 @@ COMPONENTS = (
     DetailUpdateRequest,
     ProductRequest,
     AlipayInfoRequest,
+    ReportRequest,
     Upload,
     LoginData,
     UserDetail,

@@ -4,7 +4,7 @@ import posixpath
 
 from flask import Blueprint, abort, current_app, request, send_from_directory
 
-from foof.domain import accounts, profiles
+from foof.domain import accounts, cards, profiles
 from foof.domain.errors import BadCode, BadToken, NoLiveCode
 from foof.rest import auth
 from foof.rest.envelope import Refused, handled, moment, user_id
@@ -27,12 +27,14 @@ def _avatar_url(user):
 def detail_of(user):
     profile = profiles.profile_of(user.uuid)
     studentid = user.studentid if user.studentid not in ("", "0", None) else None
+    state, reason = cards.wire_review(user.uuid)
     return {
         "id": user_id(user.uuid),
         "studentNumber": studentid,
         "studentCard": "/upload/" + profile.student_card if profile.student_card else None,
         "role": profile.role,
-        "identified": profile.identified,
+        # The one verified-student fact (campus mail or an approved card): users.verified.
+        "identified": cards.identified(user),
         "avatar": _avatar_url(user),
         "phoneNumber": None if profiles.is_placeholder(user.phonenumber) else user.phonenumber,
         "email": profile.email,
@@ -40,6 +42,10 @@ def detail_of(user):
         "description": user.info,
         "createTime": moment(profile.created_at),
         "updateTime": moment(profile.updated_at),
+        # Issue #15, after the seed's keys: the card's review ("0" pending, "1" approved,
+        # "2" rejected; null without a card) and, when rejected, the reason staff gave.
+        "studentCardState": state,
+        "studentCardReason": reason,
     }
 
 
@@ -144,7 +150,7 @@ def student_card():
 
 @bp.get("/upload/<path:name>")
 def uploaded(name):
-    """Uploaded pictures; a student card only to its owner."""
+    """Uploaded pictures; a student card only to its owner and to staff (issue #15)."""
     name = posixpath.normpath(name)
     if name.startswith(("/", "..")):
         abort(404)
@@ -153,6 +159,6 @@ def uploaded(name):
             user = auth.current_user()
         except BadToken:
             abort(404)
-        if profiles.profile_of(user.uuid).student_card != name:
+        if profiles.profile_of(user.uuid).student_card != name and not cards.is_staff(user.uuid):
             abort(404)
     return send_from_directory(current_app.config["FOOF_UPLOAD_ROOT"], name, max_age=3600)
