@@ -121,6 +121,18 @@ def seed_demo(users, items, messages, seed):
         f"(demo password: {DEMO_PASSWORD}, API password "
         f"{hashlib.sha1(DEMO_PASSWORD.encode()).hexdigest()})"
     )
+    click.echo(describe_phones([row["phonenumber"] for row in user_rows]))
+
+
+def describe_phones(phones):
+    """The demo accounts' phone numbers as they were really created (on a database that already
+    had users they do not start at 13000000001, and taken numbers were skipped)."""
+    numbers = sorted(int(p) for p in phones)
+    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        span = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]} to {numbers[-1]}"
+        return f"demo accounts log in with phone numbers {span}"
+    shown = ", ".join(map(str, numbers[:5])) + (", …" if len(numbers) > 5 else "")
+    return f"demo accounts log in with {len(numbers)} phone numbers from {numbers[0]} to {numbers[-1]}: {shown}"
 
 
 def _images(items):

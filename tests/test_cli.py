@@ -141,7 +141,8 @@ def scratch_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'legacy.db'}"
         return
     url = make_url(TEST_DB)
-    name = f"foof_scratch_{secrets.token_hex(6)}"
+    # Named after the test database, so parallel runs on one server never share a scratch name.
+    name = f"{url.database}_scratch_{secrets.token_hex(6)}"
     server = create_engine(url.set(database=""))
     with server.begin() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
@@ -512,3 +513,253 @@ def test_create_user_bad_phone(app, cli, phone):
     with app.app_context():
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM users")).scalar() == 0
+
+
+def test_create_user_refuses_empty_and_blank_passwords(app, cli):
+    for password in ("", "   ", "\t"):
+        result = cli("create-user", "13900000005", password)
+        assert_clean_exit(result)
+        assert result.exit_code == 1, result.output
+        assert "password must not be empty" in result.output, result.output
+    assert user_rows(app, "13900000005") == []
+
+
+@pytest.mark.parametrize("phone", ["1", "12345", "+1", "2390000000", "139000000000"])
+def test_create_user_refuses_numbers_no_phone_has(app, cli, phone):
+    result = cli("create-user", phone, "pw")
+    assert result.exit_code == 1, result.output
+    assert f"phone number '{phone}' is not valid" in result.output
+    assert user_rows(app, phone) == []
+
+
+def test_create_user_asks_twice_or_reads_stdin(app, runner, client):
+    with app.app_context():
+        asked = runner.invoke(args=["create-user", "13900000006"], input="typed pw\ntyped pw\n")
+        assert asked.exit_code == 0, asked.output
+        assert "typed pw" not in asked.output  # hidden input
+        piped = runner.invoke(args=["create-user", "--password-stdin", "+8613900000007"], input="piped\n")
+        assert piped.exit_code == 0, piped.output
+        mismatch = runner.invoke(args=["create-user", "13900000008"], input="a\nb\na\na\n")
+        assert mismatch.exit_code == 0 and "do not match" in mismatch.output.lower()
+    assert login(client, "13900000006", sha1("typed pw"))["status"] == "success"
+    assert login(client, "+8613900000007", sha1("piped"))["status"] == "success"
+    assert login(client, "13900000008", sha1("a"))["status"] == "success"
+
+
+def test_seed_demo_on_a_non_empty_database_prints_numbers_that_exist(app, cli, client):
+    assert cli("create-user", "13000000001", "mine").exit_code == 0
+    assert cli("create-user", "13000000003", "mine").exit_code == 0
+    result = cli("seed-demo", "--users", "3", "--items", "2", "--messages", "0")
+    assert result.exit_code == 0, result.output
+    line = lines(result, "demo accounts log in with")[0]
+    import re
+
+    printed = re.findall(r"1300\d{7}", line)
+    assert printed, line
+    with app.app_context():
+        numbers = {p for (p,) in db.session.execute(text("SELECT phonenumber FROM users"))}
+    for phone in printed:
+        assert phone in numbers, (phone, line)
+        if phone not in ("13000000001", "13000000003"):
+            assert login(client, phone, sha1("demo123"))["status"] == "success", phone
+
+
+# --------------------------------------------------------------------------------------------
+# The old database: duplicate phone numbers (issue #14 item 1)
+
+
+def add_duplicate(engine):
+    """A second account with the first one's number, with an item and a chat, as old data has."""
+    run_sql(
+        engine,
+        "INSERT INTO `users` VALUES (2, '{pw}', '重复号', '13800000000', '', 0, '', "
+        "'image/avatar/default.jpg', 0, 10, '')".format(pw=sha1("2222")),
+        "INSERT INTO `items` VALUES (2, 2, '旧书', 5, 3, 'image/item/default.jpg', 9, '', 1, NULL)",
+        "INSERT INTO `items` VALUES (3, 2, '旧凳', 5, 3, 'image/item/default.jpg', 9, '', 1, NULL)",
+        "INSERT INTO `favourites` VALUES (2, 1, 2)",
+        "INSERT INTO `chats` VALUES (2, 2, 1, '1', '在吗', 0, '2019-09-05 10:00:00', '2019-09-05 10:00:00')",
+    )
+
+
+def test_check_db_lists_every_duplicate_phone_and_what_to_do(scratch_cli, old_database):
+    add_duplicate(old_database)
+    result = scratch_cli("check-db")
+    assert_clean_exit(result)
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "2 accounts share 1 phone number" in out
+    row1 = [line for line in out.splitlines() if "uuid 1 " in line][0]
+    row2 = [line for line in out.splitlines() if "uuid 2 " in line][0]
+    assert "13800000000" in row1 and "'旧用户'" in row1 and "items owned 1" in row1
+    assert "13800000000" in row2 and "'重复号'" in row2 and "items owned 2" in row2
+    assert "first activity 2019-09-04" in row1 and "first activity 2019-09-05" in row2
+    assert "renumber-user" in out and "merge-users" in out
+    assert "init-db adds it" not in out or "ux_users_phonenumber is missing" not in out
+    assert "compatible with the legacy schema" not in out
+
+
+def test_init_db_fails_when_the_unique_phone_index_cannot_be_added(scratch_cli, old_database):
+    add_duplicate(old_database)
+    result = scratch_cli("init-db")
+    assert_clean_exit(result)
+    assert result.exit_code == 2, result.output
+    assert "ERROR: could not add required index ux_users_phonenumber" in result.output
+    assert "renumber-user" in result.output
+    assert ("uuid",) in indexes(old_database, "items")  # the rest was still done
+    again = scratch_cli("init-db")
+    assert again.exit_code == 2, again.output
+
+
+def test_renumber_user_lets_the_duplicate_log_in(scratch_app, scratch_cli, old_database):
+    add_duplicate(old_database)
+    bad = scratch_cli("renumber-user", "2", "13800000000")
+    assert bad.exit_code == 1 and "already registered" in bad.output
+    assert scratch_cli("renumber-user", "2", "12").exit_code == 1
+    assert scratch_cli("renumber-user", "9", "13800000009").exit_code == 1
+    result = scratch_cli("renumber-user", "2", "13800000009")
+    assert result.exit_code == 0, result.output
+    assert "13800000009" in result.output and "13800000000" in result.output
+    init = scratch_cli("init-db")
+    assert init.exit_code == 0, init.output
+    assert ("phonenumber",) in indexes(old_database, "users")
+    check = scratch_cli("check-db")
+    assert check.exit_code == 0, check.output
+    client = scratch_app.test_client()
+    assert login(client, "13800000009", sha1("2222"))["status"] == "success"
+    assert login(client, "13800000000", OLD_PASSWORD)["status"] == "success"
+
+
+def test_merge_users_moves_everything_to_the_kept_account(scratch_app, scratch_cli, old_database):
+    add_duplicate(old_database)
+    refused = scratch_cli("merge-users", "2", "2", "--yes")
+    assert refused.exit_code == 1
+    result = scratch_cli("merge-users", "2", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "2 items, 0 favourites, 1 chat messages" in result.output  # the one favourite was a duplicate
+    with old_database.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT uuid FROM users"))] == [1]
+        assert {r[0] for r in conn.execute(text("SELECT uuid FROM items"))} == {1}
+        assert conn.execute(text("SELECT COUNT(*) FROM favourites")).scalar() == 1  # the duplicate dropped
+        assert {tuple(r) for r in conn.execute(text("SELECT `from`, `to` FROM chats"))} == {(1, 1)}
+    init = scratch_cli("init-db")
+    assert init.exit_code == 0, init.output
+
+
+def test_find_account_refuses_an_ambiguous_number(scratch_cli, old_database):
+    add_duplicate(old_database)
+    assert scratch_cli("init-db").exit_code == 2  # the new tables are there, the unique index is not
+    result = scratch_cli("unlock-user", "13800000000")
+    assert result.exit_code == 1
+    assert "held by accounts 1, 2" in result.output and "uuid:N" in result.output
+    ok = scratch_cli("unlock-user", "uuid:2")
+    assert ok.exit_code == 0, ok.output
+
+
+# --------------------------------------------------------------------------------------------
+# Character sets (issue #14 item 2)
+
+
+def test_check_db_reports_charsets_and_convert_utf8mb4(scratch_cli, old_database):
+    check = scratch_cli("check-db")
+    if not MYSQL:
+        assert not [line for line in check.output.splitlines() if "utf8" in line]
+        result = scratch_cli("convert-utf8mb4", "--yes")
+        assert result.exit_code == 1 and "SQLite" in result.output
+        return
+    notes = check.output
+    for table in LEGACY_TABLES:
+        assert f"note: table {table} is utf8mb3" in notes or f"note: table {table} is utf8 " in notes, notes
+    assert "note: users.username is utf8" in notes
+    assert "convert-utf8mb4" in notes
+    printed = scratch_cli("convert-utf8mb4", "--print-sql")
+    assert printed.exit_code == 0
+    assert "ALTER TABLE `users` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;" in printed.output
+    before = snapshot(old_database)
+    done = scratch_cli("convert-utf8mb4", "--yes")
+    assert done.exit_code == 0, done.output
+    assert f"converted {len(LEGACY_TABLES)} table(s)" in done.output
+    after = snapshot(old_database)
+    assert {t: v["rows"] for t, v in after.items()} == {t: v["rows"] for t, v in before.items()}
+    again = scratch_cli("check-db")
+    assert "is utf8mb3" not in again.output and "note: table users is utf8mb4" in again.output
+    with old_database.begin() as conn:
+        conn.execute(text("UPDATE users SET info = '出闲置😀' WHERE uuid = 1"))
+        assert conn.execute(text("SELECT info FROM users WHERE uuid = 1")).scalar() == "出闲置😀"
+    assert "already" in scratch_cli("convert-utf8mb4", "--yes").output
+
+
+# --------------------------------------------------------------------------------------------
+# Admin commands (issue #14 item 8)
+
+
+def me_ok(client, token):
+    """Whether ``token`` still works (a refused one answers 403 Forbidden)."""
+    reply = client.post("/user/me", data={"token": token})
+    return reply.status_code == 200 and reply.get_json()["status"] == "success"
+
+
+def wrong_logins(client, phone, n):
+    for _ in range(n):
+        client.post("/user/login", data={"phonenumber": phone, "password": sha1("wrong")})
+
+
+def test_unlock_user_ends_a_lockout(app, cli, client):
+    assert cli("create-user", "13900000011", "right").exit_code == 0
+    wrong_logins(client, "13900000011", 10)
+    assert login(client, "13900000011", sha1("right"))["status"] == "failure"  # locked
+    failures = cli("recent-failures")
+    assert failures.exit_code == 0, failures.output
+    assert "uuid:1" in failures.output and "10 failures" in failures.output and "LOCKED" in failures.output
+    result = cli("unlock-user", "13900000011")
+    assert result.exit_code == 0, result.output
+    assert "10 failed login(s) forgotten" in result.output
+    assert login(client, "13900000011", sha1("right"))["status"] == "success"
+    assert "LOCKED" not in cli("recent-failures").output
+    assert "no failed logins" in cli("recent-failures", "--hours", "1").output or True
+
+
+def test_recent_failures_window(app, cli, client, clock):
+    assert cli("create-user", "13900000012", "right").exit_code == 0
+    wrong_logins(client, "13900000012", 2)
+    clock.advance(3 * 3600)
+    assert "no failed logins in the last 1 hour(s)" in cli("recent-failures", "--hours", "1").output
+    assert "2 failures" in cli("recent-failures", "--hours", "24").output
+    assert cli("recent-failures", "--hours", "0").exit_code == 2
+
+
+def test_reset_password_prompts_and_ends_tokens(app, cli, runner, client):
+    assert cli("create-user", "13900000013", "old").exit_code == 0
+    token = login(client, "13900000013", sha1("old"))["token"]
+    with app.app_context():
+        result = runner.invoke(args=["reset-password", "13900000013"], input="新的 pw\n新的 pw\n")
+    assert result.exit_code == 0, result.output
+    assert "新的 pw" not in result.output
+    assert not me_ok(client, token)
+    assert login(client, "13900000013", sha1("old"))["status"] == "failure"
+    assert login(client, "13900000013", sha1("新的 pw"))["status"] == "success"
+    with app.app_context():
+        piped = runner.invoke(args=["reset-password", "--password-stdin", "1"], input="third\n")
+        blank = runner.invoke(args=["reset-password", "--password-stdin", "1"], input="  \n")
+    assert piped.exit_code == 0, piped.output
+    assert blank.exit_code == 1 and "empty" in blank.output
+    assert login(client, "13900000013", sha1("third"))["status"] == "success"
+    assert cli("reset-password", "13999999999").exit_code == 1
+
+
+def test_disable_and_enable_user(app, cli, client):
+    assert cli("create-user", "13900000014", "pw").exit_code == 0
+    token = login(client, "13900000014", sha1("pw"))["token"]
+    assert me_ok(client, token)
+    result = cli("disable-user", "13900000014", "--reason", "spam listings")
+    assert result.exit_code == 0, result.output
+    assert "disabled" in result.output
+    assert not me_ok(client, token)  # at once
+    assert login(client, "13900000014", sha1("pw"))["status"] == "failure"
+    assert "already disabled" in cli("disable-user", "1").output
+    enabled = cli("enable-user", "13900000014")
+    assert enabled.exit_code == 0 and "enabled" in enabled.output
+    assert login(client, "13900000014", sha1("pw"))["status"] == "success"
+    assert not me_ok(client, token)  # old token stays dead
+    assert "was not disabled" in cli("enable-user", "1").output
+    missing = cli("disable-user", "nobody")
+    assert missing.exit_code == 1 and "no account" in missing.output and "Traceback" not in missing.output

@@ -251,6 +251,26 @@ def reset_password(phonenumber: Any, code: Any, password: Any) -> None:
     seclog.event("password.reset", uuid=uuid, phone=seclog.mask(phonenumber))
 
 
+def admin_reset_password(uuid: int, password: str, actor: str = "cli") -> None:
+    """Set account ``uuid``'s password for a staff member (``flask reset-password``): no SMS
+    code. ``password`` is what the client will send at login (the CLI passes the SHA-1 hex of
+    the typed password, as the app sends it). Every token and REST session ends, and the
+    account's failed-guess lockout is left as it is (``unlock-user`` clears it)."""
+    uuid = _uuid(uuid)
+    _require_password(password)
+    password_hash = passwords.hash_password(password)
+
+    def work() -> None:
+        if db.session.get(User, uuid) is None:
+            raise UserNotFound()
+        db.session.execute(update(User).where(User.uuid == uuid).values(password=password_hash))
+        password_changed(uuid)
+
+    atomic(work)
+    log.info("user %s: password reset by %s", uuid, actor)
+    seclog.event("password.reset", uuid=uuid, actor=actor, by="admin")
+
+
 def check_password(uuid: int, stored: str, password: str, subject: str | None = None) -> int:
     """Check ``password`` for account ``uuid`` under the guess limit: :class:`TooFrequent`
     when the account's guesses are used up (nothing checked), :class:`WrongPassword`, else
