@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from foof.domain.errors import SendFailed
 from foof.filemodes import tighten
@@ -81,6 +82,19 @@ class OutboxMail:
         _append_jsonl(self.path, record)
 
 
+def build_message(sender, to, subject, html, link):
+    """The verification mail: text and HTML parts, with the ``Date`` and ``Message-ID``
+    headers spam filters expect (a message id on the sender's own domain)."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Date"] = formatdate(usegmt=True)
+    domain = sender.rpartition("@")[2].strip("<> ") or "localhost"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content(f"{subject}\n\n{link}\n")
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
 class SmtpMail:
     def __init__(self, host, port, user, password, tls, sender, timeout):
         if tls not in ("plain", "starttls", "ssl"):
@@ -91,10 +105,7 @@ class SmtpMail:
         self.ssl_context = ssl.create_default_context()
 
     def send(self, to, subject, html, link):
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
-        msg.set_content(f"{subject}\n\n{link}\n")
-        msg.add_alternative(html, subtype="html")
+        msg = build_message(self.sender, to, subject, html, link)
         try:
             if self.tls == "ssl":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.ssl_context)

@@ -9,6 +9,7 @@ bounded.
 
 import email
 import email.policy
+import email.utils
 import html
 import ipaddress
 import json
@@ -302,6 +303,9 @@ def _check_delivered_and_follow(client, server, token, idcard="213170001"):
     assert msg["To"] == f"{idcard}@seu.edu.cn"
     assert msg["From"] == "noreply@shop.example.test"
     assert str(msg["Subject"]) == "东大杂货铺"
+    # Spam filters drop mail without these two (issue #14 item 9).
+    assert email.utils.parsedate_to_datetime(msg["Date"]).tzinfo is not None
+    assert re.fullmatch(r"<[^<>@\s]+@shop\.example\.test>", msg["Message-ID"]), msg["Message-ID"]
     assert got.encrypted is (server.mode != "plain")
     body = msg.get_body(preferencelist=("html",))
     assert body is not None and body.get_content_type() == "text/html"
@@ -641,3 +645,33 @@ def test_backends_chosen_by_configuration(config, smtp, sms_http, app):
     sms, mail = app.extensions["foof.senders"]
     assert isinstance(sms, senders.HttpSms) and sms.url == sms_http.url
     assert isinstance(mail, senders.SmtpMail) and mail.port == smtp.port and mail.tls == "plain"
+
+
+# --------------------------------------------------------------------------- brand and subject
+
+
+@pytest.mark.parametrize("smtp", ["plain"], indirect=True)
+def test_mail_brand_and_subject_are_configuration(smtp, config, request):
+    """``FOOF_BRAND`` names the marketplace in the mail's text, ``FOOF_MAIL_SUBJECT`` is the
+    subject (both default to today's 东大杂货铺)."""
+    config["FOOF_BRAND"] = "九龙湖二手集市"
+    config["FOOF_MAIL_SUBJECT"] = "校园邮箱认证 · 九龙湖二手集市"
+    request.getfixturevalue("app")
+    client = request.getfixturevalue("client")
+    uuid = request.getfixturevalue("make_user")("13800000002", "pw", idcard="213170001")
+    token = request.getfixturevalue("token_for")(uuid)
+    assert _verify_request(client, token) == {"status": "success"}
+    (got,) = smtp.mailbox.wait_for(1)
+    assert str(got.message["Subject"]) == "校园邮箱认证 · 九龙湖二手集市"
+    page = got.message.get_body(preferencelist=("html",)).get_content()
+    assert "完成九龙湖二手集市的校园邮箱认证" in page
+    assert "东大杂货铺" not in page
+
+
+def test_message_ids_are_unique_and_dates_current():
+    first = senders.build_message("FOOF <noreply@market.example.edu.cn>", "a@b.cn", "s", "<p>x</p>", "http://l")
+    second = senders.build_message("noreply@market.example.edu.cn", "a@b.cn", "s", "<p>x</p>", "http://l")
+    assert first["Message-ID"] != second["Message-ID"]
+    assert first["Message-ID"].endswith("@market.example.edu.cn>")
+    sent = email.utils.parsedate_to_datetime(first["Date"])
+    assert abs((sent - datetime.now(timezone.utc)).total_seconds()) < 60

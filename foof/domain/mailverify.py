@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import update
 
-from foof.domain import accounts, ratelimit, tokens
+from foof.domain import accounts, ratelimit, seclog, tokens
 from foof.domain.errors import BadToken, Invalid, TooFrequent, UserNotFound
 from foof.domain.tx import atomic
 from foof.extensions import db
@@ -48,17 +48,29 @@ def request(uuid: int, idcard_override: Any, mail: MailSender) -> None:
     token = tokens.mail_token(uuid, idcard)
     link = f"{current_app.config['FOOF_PUBLIC_URL'].rstrip('/')}/user/mail/verify/{token}"
     to = f"{idcard}@{current_app.config['FOOF_MAIL_DOMAIN']}"
+    brand = str(current_app.config.get("FOOF_BRAND") or SUBJECT)
+    subject = str(current_app.config.get("FOOF_MAIL_SUBJECT") or brand)
     body = (
-        "<p>你好，</p><p>请打开下面的链接，在页面上点击“确认认证”，完成东大杂货铺的校园邮箱认证（30 分钟内有效）：</p>"
+        f"<p>你好，</p><p>请打开下面的链接，在页面上点击“确认认证”，完成{html.escape(brand)}的校园邮箱认证（30 分钟内有效）：</p>"
         f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
         "<p>如果这不是你本人的操作，请忽略这封邮件。</p>"
     )
     try:
-        mail.send(to, SUBJECT, body, link)
+        mail.send(to, subject, body, link)
     except Exception:  # SendFailed (or a sender bug): the person may retry at once
         atomic(ratelimit.give_back, event)
+        seclog.count("mail", False)
+        seclog.event("mail.send.failed", uuid=uuid, to=_masked_mailbox(to))
         raise
     log.info("verification mail sent for user %s", uuid)
+    seclog.count("mail", True)
+    seclog.event("mail.sent", uuid=uuid, to=_masked_mailbox(to))
+
+
+def _masked_mailbox(address: str) -> str:
+    """``2130001@seu.edu.cn`` → ``213***01@seu.edu.cn``: greppable, not readable."""
+    local, _, domain = address.partition("@")
+    return f"{seclog.mask(local)}@{domain}"
 
 
 def preview(token: object) -> tuple[User, str]:

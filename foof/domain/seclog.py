@@ -29,3 +29,12 @@ def event(what: str, **fields: object) -> None:
     """Log ``what`` (``login.failed``, ``login.locked``, ``password.reset`` …) with ``k=v`` fields."""
     parts = " ".join(f"{key}={_clean(value)}" for key, value in fields.items())
     log.warning("%s %s", what, parts) if what.endswith((".failed", ".locked")) else log.info("%s %s", what, parts)
+
+
+def count(channel: str, ok: bool) -> None:
+    """Count one SMS or mail send (``channel`` ``sms``/``mail``) in the app's metrics, if any."""
+    from flask import current_app
+
+    metrics = current_app.extensions.get("foof.metrics")
+    if metrics is not None:
+        metrics.count_send(channel, ok)

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from flask import current_app
 from sqlalchemy import select, update
 
-from foof.domain import clock, ratelimit
+from foof.domain import clock, ratelimit, seclog
 from foof.domain.errors import BadCode, Invalid, NoLiveCode, SendFailed, TooFrequent
 from foof.domain.tx import atomic
 from foof.domain.values import phone_text
@@ -120,11 +120,17 @@ def request_code(phonenumber: Any, ip: str | None, sms: SmsSender) -> str:
     against the person's limits. ``phonenumber`` is the wire value (text or a JSON integer).
     """
     phonenumber = parse_phone(phonenumber)
-    row_id, code, events = atomic(_issue, phonenumber, ip)
+    try:
+        row_id, code, events = atomic(_issue, phonenumber, ip)
+    except TooFrequent:
+        seclog.event("code.refused", phone=seclog.mask(phonenumber), ip=ip or "-", why="too-frequent")
+        raise
     try:
         sms.send(phonenumber, code)
     except SendFailed:
         atomic(_withdraw, row_id, events)
+        seclog.count("sms", False)
+        seclog.event("code.send.failed", phone=seclog.mask(phonenumber), ip=ip or "-")
         raise
     # Only the newest code counts (``_live`` reads the newest); retire older ones only now,
     # so a failed resend leaves the code the person already received working.
@@ -136,6 +142,8 @@ def request_code(phonenumber: Any, ip: str | None, sms: SmsSender) -> str:
         )
     )
     log.info("verification code sent to %s", _mask(phonenumber))
+    seclog.count("sms", True)
+    seclog.event("code.sent", phone=seclog.mask(phonenumber), ip=ip or "-")
     return code
 
 

@@ -6,10 +6,11 @@ table present, search index openable), ``/metrics`` is the Prometheus text forma
 checks before it listens.
 """
 
-from foof.ops import health, metrics
+from foof.ops import health, metrics, seclogfile
 
 
 def init_app(app):
     """Register the operations routes and the request metrics hooks."""
     metrics.init_app(app)
     health.init_app(app)
+    seclogfile.init_app(app)
