@@ -5,11 +5,7 @@ for admins and moderators: the dashboard, the student-card and report queues, us
 audit log. See docs/administration.md.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
-from foof.admin import views  # noqa: E402,F401  (registers the routes on bp)
+from foof.admin.views import bp
 
 
 def init_app(app):
@@ -18,6 +14,6 @@ def init_app(app):
 
 def register_commands(app):
     """Staff commands added to ``flask --app foof``."""
-    from foof.admin import commands
+    from foof.admin.commands import grant_role
 
-    app.cli.add_command(commands.grant_role)
+    app.cli.add_command(grant_role)

@@ -12,9 +12,8 @@ import functools
 import posixpath
 import secrets
 
-from flask import abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
-from foof.admin import bp
 from foof.admin.chart import bars
 from foof.admin.forms import ActionForm, CardForm, LoginForm, ReasonForm, ResolveForm
 from foof.domain import audit, cards, dashboard, moderation, profiles, reports, staffauth
@@ -29,6 +28,7 @@ from foof.domain.errors import (
     WrongPassword,
 )
 
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 SESSION_COOKIE = "foof_admin"
 LOGIN_CSRF_COOKIE = "foof_admin_csrf"
 COOKIE_PATH = "/admin"
