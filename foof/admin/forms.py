@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from flask import current_app, g
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.csrf.session import SessionCSRF
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from foof.domain import reports
 
@@ -52,5 +52,6 @@ class CardForm(ConsoleForm):
 
 
 class ResolveForm(ConsoleForm):
-    action = SelectField("处理", choices=list(reports.RESOLUTIONS.items()), validate_choice=True)
+    # The page renders the <select>; the form checks the value is one of the resolutions.
+    action = StringField("处理", validators=[DataRequired(), AnyOf(list(reports.RESOLUTIONS))])
     reason = StringField("说明", validators=[Length(max=255, message="说明最多 255 个字")])
