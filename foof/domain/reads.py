@@ -9,7 +9,8 @@ pool) in autocommit mode, so every statement sees the latest committed data and 
 or lock is held between requests. Statements are compiled once per dialect; rows come back
 with SQLAlchemy's own result processing for each column type.
 
-Only for reads of one row by bound parameters. A connection that fails is dropped and the
+Only for reads by bound parameters of one row (:func:`first`) or of a short list bounded by
+a key or a ``LIMIT`` (:func:`every`: a user's favourites, a page of products). A connection that fails is dropped and the
 read is tried once more on a fresh one (a restarted MariaDB); connections older than an hour
 are replaced (MySQL's ``wait_timeout``); ``engine.dispose()`` closes them all.
 """
@@ -124,7 +125,8 @@ class _Reader:
             except Exception:  # noqa: BLE001 - closing on dispose, possibly from another thread
                 pass
 
-    def first(self, statement: Select[Any], params: dict[str, Any]) -> Record | None:
+    def run(self, statement: Select[Any], params: dict[str, Any], many: bool) -> list[Record]:
+        """The rows of ``statement`` (only the first unless ``many``) as records."""
         prepared = self.prepared.get(statement)
         if prepared is None:
             prepared = self.prepared[statement] = _Prepared(statement, self.dialect)
@@ -135,7 +137,11 @@ class _Reader:
                 cursor = connection.cursor()
                 try:
                     cursor.execute(prepared.sql, arguments)
-                    row = cursor.fetchone()
+                    if many:
+                        rows = cursor.fetchall()
+                    else:
+                        row = cursor.fetchone()
+                        rows = () if row is None else (row,)
                     description = cursor.description
                 finally:
                     cursor.close()
@@ -144,16 +150,14 @@ class _Reader:
                 if fresh:
                     raise
                 continue  # a connection that went stale: once more on a new one
-            return None if row is None else prepared.record(row, description, self.dialect)
+            return [prepared.record(row, description, self.dialect) for row in rows]
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, _Reader] = weakref.WeakKeyDictionary()
 _READERS_LOCK = threading.Lock()
 
 
-def first(statement: Select[Any], params: dict[str, Any]) -> Record | None:
-    """The first row of ``statement`` (built once, with bind parameters) as a :class:`Record`,
-    or None."""
+def _reader() -> _Reader:
     engine = db.engine
     reader = _READERS.get(engine)
     if reader is None:
@@ -161,4 +165,17 @@ def first(statement: Select[Any], params: dict[str, Any]) -> Record | None:
             reader = _READERS.get(engine)
             if reader is None:
                 reader = _READERS[engine] = _Reader(engine)
-    return reader.first(statement, params)
+    return reader
+
+
+def first(statement: Select[Any], params: dict[str, Any]) -> Record | None:
+    """The first row of ``statement`` (built once, with bind parameters) as a :class:`Record`,
+    or None."""
+    found = _reader().run(statement, params, many=False)
+    return found[0] if found else None
+
+
+def every(statement: Select[Any], params: dict[str, Any]) -> list[Record]:
+    """Every row of ``statement`` (built once, with bind parameters; bounded by its own
+    ``LIMIT`` or its key) as :class:`Record` objects, in the statement's order."""
+    return _reader().run(statement, params, many=True)

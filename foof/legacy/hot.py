@@ -1,14 +1,18 @@
 """The three requests the mobile app makes most, answered without Flask's request cycle.
 
 ``GET /item/<id>``, ``GET /user/<uuid>`` and ``POST /user/chat/fetchnew`` (the app polls it)
-are most of the traffic. Measured under waitress with 8 threads (``bench/http.py``), Flask's
+are most of the traffic; ``POST /fav/query`` (the app's favourites page) and the REST face's
+``GET /products`` (the first page every client lists) are the lists read most. Measured under waitress with 8 threads (``bench/http.py``), Flask's
 request/response cycle cost more than the work itself: building the request, two URL
 adapters, the session, hooks, the response object. This WSGI layer answers the *plain form*
 of those three requests itself, calling the same view functions (the undecorated ones) and
 the same renderer as the Flask routes (fetchnew: ``messaging.poll``, which checks the token's
 account, its last password change — a token issued before it is refused — and waiting
 messages in one read, and the route's reply builder). ``GET /item`` and ``GET /user`` take
-no token.
+no token. ``/fav/query``: the token's user (one read, ``accounts.from_login_token``) and the
+route's view. ``GET /products`` without a query string, a cookie or an ``Authorization``
+header: the REST face offers its answer in ``app.extensions[HOT_READS]`` (this face may not
+import that one), and its reply keeps waitress's head.
 :meth:`HotPath.answer` is the same work as a function of the environ that never writes, for
 ``foof.serving`` to run on waitress's I/O thread.
 
@@ -33,6 +37,10 @@ _PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id rang
 _MAX_BODY = 4096  # a token form is ~200 bytes; anything bigger is left to Flask
 
 
+#: ``app.extensions`` key: exact GET paths of the REST face answered here -> a function
+#: returning ``(status, headers, body)`` (foof/rest/products.py offers ``/products``).
+HOT_READS = "foof.hot_reads"
+
 #: WSGI environ key of an answer computed before the request reached the app
 #: (``foof.serving`` answers on waitress's I/O thread and passes the answer along).
 ANSWER = "foof.answer"
@@ -42,8 +50,8 @@ class HotPath:
     """WSGI middleware in front of the legacy face (see the module docstring)."""
 
     def __init__(self, app, wsgi_app):
-        from foof.domain import messaging
-        from foof.legacy import chat, item, user
+        from foof.domain import accounts, messaging
+        from foof.legacy import chat, fav, item, user
 
         self.app, self.next = app, wsgi_app
         item_view, user_view = item.query.__wrapped__, user.public.__wrapped__
@@ -52,70 +60,91 @@ class HotPath:
             "item": ("/item/<itemid>", lambda itemid, _take: item_view(itemid)),
             "user": ("/user/<uuid>", lambda uuid, _take: user_view(uuid)),
         }
+        # POST /<path, lower-cased> with a token body -> (rule, handler of the token)
+        self.token_reads = {
+            "/user/chat/fetchnew": ("/user/chat/fetchnew", self._fetch),
+            "/fav/query": ("/fav/query", self._favourites),
+        }
         self._reply = chat.new_messages
         self._poll = messaging.poll
+        self._user_of = accounts.from_login_token
+        self._favourites_view = fav.query.__wrapped__
 
     def __call__(self, environ, start_response):
         answer = environ.pop(ANSWER, None) or self.answer(environ)
         if answer is None:
             return self.next(environ, start_response)
-        status, headers, body, rule, started = answer
-        environ[render.NODE_HEAD] = True
+        status, headers, body, rule, started, legacy = answer
+        if legacy:
+            environ[render.NODE_HEAD] = True
         start_response(status, headers)
         if accesslog.enabled():
             accesslog.write(environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"], rule, 200, started)
         return [body]
 
     def answer(self, environ, take=True):
-        """``(status, headers, body, rule, started)`` for a request answered here, else None
-        (Flask's route answers it). With ``take=False`` nothing is written: a fetchnew poll
-        that finds messages waiting is declined instead of taking them."""
+        """``(status, headers, body, rule, started, legacy)`` for a request answered here,
+        else None (Flask's route answers it). With ``take=False`` nothing is written: a
+        fetchnew poll that finds messages waiting is declined instead of taking them.
+        ``legacy``: the reply is the legacy face's (its head written the Node way)."""
         started = time.perf_counter()
         plan = self._plan(environ)
         if plan is None:
             return None
-        rule, handler, argument = plan
+        rule, handler, argument, legacy = plan
         try:
             with self.app.app_context():
                 value = handler(argument, take)
             if value is None:
                 return None
-            status, headers, body = render.wsgi_reply(value)
+            status, headers, body = render.wsgi_reply(value) if legacy else value
         except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
             return None
-        return status, headers, body, rule, started
+        return status, headers, body, rule, started, legacy
 
     def _plan(self, environ):
-        """``(rule, handler, argument)`` for a request served here, else None."""
+        """``(rule, handler, argument, legacy)`` for a request served here, else None."""
         if environ.get("QUERY_STRING"):
             return None
         path = environ.get("PATH_INFO", "")
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
-        parts = path.split("/")
         method = environ.get("REQUEST_METHOD")
-        if method == "GET" and len(parts) == 3 and parts[0] == "":
+        if method == "GET":
             if environ.get("CONTENT_LENGTH", "") not in ("", "0") or environ.get("HTTP_TRANSFER_ENCODING"):
                 return None  # a GET with a body: Flask applies the face's body rules (400)
-            read = self.reads.get(parts[1].lower())
-            if read is not None and _PLAIN_ID.match(parts[2]):
-                return read[0], read[1], parts[2]
+            parts = path.split("/")
+            if len(parts) == 3 and parts[0] == "":
+                read = self.reads.get(parts[1].lower())
+                if read is not None and _PLAIN_ID.match(parts[2]):
+                    return read[0], read[1], parts[2], True
+                return None
+            # Another face's plain reads (GET /products), offered through app.extensions. A
+            # request with credentials goes to Flask: the REST face may refresh its cookie.
+            if environ.get("HTTP_COOKIE") or environ.get("HTTP_AUTHORIZATION"):
+                return None
+            offered = self.app.extensions.get(HOT_READS)
+            lowered = path.lower()
+            if offered and lowered in offered:
+                page = offered[lowered]
+                return lowered, lambda _argument, _take: page(), None, False
             return None
-        if (
-            method == "POST"
-            and len(parts) == 4
-            and parts[0] == ""
-            and "/".join(parts[1:]).lower() == "user/chat/fetchnew"
-        ):
-            token = _body_token(environ, self.app.json.loads)
-            if token is not None:
-                return "/user/chat/fetchnew", self._fetch, token
+        if method == "POST":
+            read = self.token_reads.get(path.lower())
+            if read is not None:
+                token = _body_token(environ, self.app.json.loads)
+                if token is not None:
+                    return read[0], read[1], token, True
         return None
 
     def _fetch(self, token, take):
         # One read checks the account and waiting messages; BadToken: Flask answers the 403.
         shown = self._poll(token, take)
         return None if shown is None else self._reply(shown)
+
+    def _favourites(self, token, _take):
+        # The route's view with the token's user (one read); BadToken: Flask answers the 403.
+        return self._favourites_view(self._user_of(token))
 
 
 def _body_token(environ, loads):
