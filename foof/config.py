@@ -44,6 +44,10 @@ ENV_KEYS = {
     "FOOF_MAIL_SENDER": str,
     "FOOF_ECHO_VERIFY_CODE": _bool,
     "FOOF_PASSWORD_HASH_METHOD": str,
+    "FOOF_HASH_SLOTS": _INT,
+    "FOOF_HASH_WAITING": _INT,
+    "FOOF_HASH_WAIT": float,
+    "FOOF_HASH_NICE": _INT,
     "FOOF_LOG_LEVEL": str,
     "FOOF_DB_POOL_SIZE": _INT,
     "FOOF_INLINE_READS": str,
@@ -61,7 +65,14 @@ ENV_KEYS = {
     "FOOF_ORDERS_PER_HOUR": _INT,
     "FOOF_CHAT_PER_MINUTE": _INT,
     "FOOF_REGISTRATIONS_PER_IP_PER_DAY": _INT,
+    "FOOF_REPORTS_PER_HOUR": _INT,
+    "FOOF_ADMIN_SESSION_HOURS": _INT,
+    "FOOF_ADMIN_LOGINS_PER_IP": _INT,
     "FOOF_SESSION_COOKIE_SECURE": str,
+    "FOOF_METRICS_TOKEN": str,
+    "FOOF_SECURITY_LOG": str,
+    "FOOF_BRAND": str,
+    "FOOF_MAIL_SUBJECT": str,
 }
 
 DEFAULTS = {
@@ -96,8 +107,18 @@ DEFAULTS = {
     "FOOF_SMTP_TIMEOUT": 10.0,
     "FOOF_MAIL_SENDER": "noreply@localhost",
     "FOOF_ECHO_VERIFY_CODE": False,
-    # werkzeug's default (scrypt); tests set a cheap pbkdf2 to stay fast.
-    "FOOF_PASSWORD_HASH_METHOD": "scrypt",
+    # "argon2id" (OWASP's m=7 MiB, t=5, p=1), "argon2id:m=<KiB>,t=<passes>,p=<lanes>" (at least
+    # one of OWASP's rows) or a werkzeug method ("scrypt", "pbkdf2:sha256:600000"); tests set a
+    # cheap pbkdf2. Older hashes are replaced on the next login (foof/domain/passwords.py).
+    "FOOF_PASSWORD_HASH_METHOD": "argon2id",
+    # Hashes running at once, on their own threads (0 = the cores this process may use); how
+    # many more requests may wait for one, and for how many seconds, before the answer is "too
+    # frequent" (keep slots + waiting below FOOF_THREADS so other requests keep worker threads);
+    # the nice value of the hash threads (0 = the requests' priority).
+    "FOOF_HASH_SLOTS": 0,
+    "FOOF_HASH_WAITING": 16,
+    "FOOF_HASH_WAIT": 10.0,
+    "FOOF_HASH_NICE": 5,
     "FOOF_LOG_LEVEL": "INFO",
     # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
     "FOOF_DB_POOL_SIZE": 12,
@@ -131,8 +152,21 @@ DEFAULTS = {
     "FOOF_CHAT_PER_MINUTE": 30,
     # Secondhand-face accounts created from one client address per day.
     "FOOF_REGISTRATIONS_PER_IP_PER_DAY": 10,
+    # Reports (POST /reports) one account may file per hour (issue #15).
+    "FOOF_REPORTS_PER_HOUR": 10,
+    # The staff console (issue #15): a login lasts this many hours; failed console logins
+    # allowed per client address per 15 minutes (besides the account's own guess limit).
+    "FOOF_ADMIN_SESSION_HOURS": 8,
+    "FOOF_ADMIN_LOGINS_PER_IP": 10,
     # The session cookie's Secure flag: "auto" (when FOOF_PUBLIC_URL is https), "1" or "0".
     "FOOF_SESSION_COOKIE_SECURE": "auto",
+    # Who may read /metrics besides loopback clients: "Authorization: Bearer <token>" (issue #14).
+    "FOOF_METRICS_TOKEN": "",
+    # Also write the foof.security log to this file (0600); "" = stderr only, like every log.
+    "FOOF_SECURITY_LOG": "",
+    # The marketplace's name in verification mails, and their subject ("" = the brand).
+    "FOOF_BRAND": "东大杂货铺",
+    "FOOF_MAIL_SUBJECT": "",
     # A callable returning the current naive-UTC datetime; tests inject a fake clock.
     "FOOF_CLOCK": None,
 }
