@@ -68,6 +68,17 @@ CSP = (
 )
 
 
+#: What an HTML form sends; anything else (JSON, text) posted to the console is refused.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+@bp.before_request
+def _only_forms():
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        return render_template("admin/refused.html"), 400
+    return None
+
+
 @bp.before_request
 def _load_staff():
     g.staff = staffauth.current(request.cookies.get(SESSION_COOKIE))
@@ -90,7 +101,8 @@ def _harden(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     if getattr(g, "new_login_csrf", None):
         _set_cookie(response, LOGIN_CSRF_COOKIE, g.new_login_csrf, max_age=2 * 3600)
-    if getattr(g, "staff", None) is None and request.cookies.get(SESSION_COOKIE) and request.endpoint != "admin.login":
+    ended = "staff" in g and g.staff is None  # a session cookie that no longer names a session
+    if ended and request.cookies.get(SESSION_COOKIE) and request.endpoint != "admin.login":
         response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response
 
@@ -202,7 +214,7 @@ def cards_page():
     return _page("cards.html", queue=queue, form=CardForm())
 
 
-@bp.get("/cards/<int:uuid>/image")
+@bp.get("/cards/<int(max=2147483647):uuid>/image")
 @staff_required
 def card_image(uuid):
     review = cards.review_of(uuid)
@@ -214,7 +226,7 @@ def card_image(uuid):
     return send_from_directory(profiles.upload_root(), name, max_age=0)
 
 
-@bp.post("/cards/<int:uuid>/<any(approve, reject):decision>")
+@bp.post("/cards/<int(max=2147483647):uuid>/<any(approve, reject):decision>")
 @staff_required
 def decide_card(uuid, decision):
     form = CardForm()
@@ -244,7 +256,7 @@ def reports_page():
     return _page("reports.html", queue=queue, form=ResolveForm(), resolutions=reports.RESOLUTIONS)
 
 
-@bp.post("/reports/<int:report_id>/resolve")
+@bp.post("/reports/<int(max=2147483647):report_id>/resolve")
 @staff_required
 def resolve_report(report_id):
     form = ResolveForm()
@@ -274,7 +286,7 @@ def users_page():
     return _page("users.html", query=query[:64], found=found, form=ReasonForm(), action_form=ActionForm())
 
 
-@bp.post("/users/<int:uuid>/<any(disable, enable, unlock):action>")
+@bp.post("/users/<int(max=2147483647):uuid>/<any(disable, enable, unlock):action>")
 @staff_required
 def user_action(uuid, action):
     form = ReasonForm() if action == "disable" else ActionForm()
