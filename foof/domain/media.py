@@ -26,10 +26,12 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterable
-
-from PIL import ExifTags, Image
+from typing import TYPE_CHECKING, Any
 
 from foof.domain.errors import NotAnImage
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +51,27 @@ MAX_DECODE_PIXELS = 2048 * 2048
 AVATAR_SIDE = 1024
 ITEM_SIDE = 1600
 
-#: EXIF orientation → the transpose that shows the picture upright.
-_ORIENTATION: dict[int | None, Image.Transpose] = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+#: EXIF orientation → the name of the transpose that shows the picture upright.
+_ORIENTATION: dict[int | None, str] = {
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
 }
+
+
+def _pil() -> Any:
+    """``PIL.Image``, imported on the first upload rather than with the app: Pillow's modules
+    and libraries cost 2.2 MB of resident memory that a server seldom given a photo need
+    not hold (docs/passwords-and-memory.md)."""
+    from PIL import Image
+
+    return Image
+
+
 _WHITE = (255, 255, 255)
 
 
@@ -87,11 +100,12 @@ def reencode(data: bytes, max_side: int) -> bytes:
     """JPEG bytes of the image in ``data``, at most ``max_side`` px on its long side."""
     if not data:
         raise NotAnImage()
+    pil = _pil()
     try:
         with _slots(), warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("error", pil.DecompressionBombWarning)
             small: Image.Image
-            im = small = Image.open(io.BytesIO(data), formats=FORMATS)
+            im = small = pil.open(io.BytesIO(data), formats=FORMATS)
             try:
                 small = _shrink(im, max_side, data)
                 out = io.BytesIO()
@@ -105,8 +119,8 @@ def reencode(data: bytes, max_side: int) -> bytes:
         OSError,
         ValueError,
         SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
+        pil.DecompressionBombError,
+        pil.DecompressionBombWarning,
         EOFError,
         MemoryError,
     ) as exc:
@@ -133,12 +147,13 @@ def _shrink(im: Image.Image, max_side: int, data: bytes = b"") -> Image.Image:
             raise NotAnImage()
     elif width * height > MAX_DECODE_PIXELS:
         raise NotAnImage()
-    transpose = _ORIENTATION.get(_orientation(im))
+    pil = _pil()
+    turn = _ORIENTATION.get(_orientation(im))
     im.load()
     flat = _flatten(im)
-    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    if transpose is not None:
-        upright = flat.transpose(transpose)
+    flat.thumbnail((max_side, max_side), pil.Resampling.LANCZOS)
+    if turn is not None:
+        upright = flat.transpose(pil.Transpose[turn])
         flat.close()
         flat = upright
     return flat
@@ -200,6 +215,8 @@ def _coefficient_bytes(im: Image.Image) -> int:
 def _orientation(im: Image.Image) -> int | None:
     """The EXIF (or XMP) orientation tag, None when absent or unreadable: a broken EXIF
     block costs the rotation, not the upload."""
+    from PIL import ExifTags
+
     try:
         return im.getexif().get(ExifTags.Base.Orientation)
     except Exception:  # noqa: BLE001 - Pillow's EXIF parser raises many kinds
@@ -213,7 +230,7 @@ def _flatten(im: Image.Image) -> Image.Image:
         rgba = im if im.mode == "RGBA" else im.convert("RGBA")
         if rgba is not im:
             im.close()
-        flat = Image.new("RGB", rgba.size, _WHITE)
+        flat = _pil().new("RGB", rgba.size, _WHITE)
         flat.paste(rgba, (0, 0), rgba)  # an RGBA mask: its alpha band
         rgba.close()
         return flat
