@@ -279,3 +279,13 @@ def test_audit_log_is_shown_and_read_only(app, console, make_user):
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin/audit")]
     assert [sorted(r.methods - {"HEAD", "OPTIONS"}) for r in rules] == [["GET"]]
     assert console.post("/admin/audit").status_code in (404, 405)  # no way to write
+
+
+def test_first_admin_from_the_command_line(app, runner):
+    """docs/administration.md §2: create-user, grant-role, then the console login works."""
+    assert runner.invoke(args=["create-user", "13900000077", "typed-pw-1"]).exit_code == 0
+    client = app.test_client()
+    assert "没有后台权限" in log_in(client, "13900000077", "typed-pw-1").get_data(as_text=True)
+    assert runner.invoke(args=["grant-role", "13900000077", "admin"]).exit_code == 0
+    assert log_in(client, "13900000077", "typed-pw-1").status_code == 302
+    assert client.get("/admin").status_code == 200

@@ -160,7 +160,7 @@ def paths():
         "/upload/{name}": {
             "get": {
                 "tags": ["users"],
-                "summary": "An uploaded picture; a student card only to its owner",
+                "summary": "An uploaded picture; a student card only to its owner and staff",
                 "security": [{}] + LOGIN,
                 "parameters": [path_param("name", "path under upload/, e.g. p<uuid>.jpg")],
                 "responses": {
@@ -169,7 +169,7 @@ def paths():
                         "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
                     },
                     "404": {
-                        "description": "Unknown, or someone else's student card.",
+                        "description": "Unknown, or someone else's student card (unless the caller is staff).",
                         "content": {"text/plain": {"schema": {"type": "string"}}},
                     },
                 },
