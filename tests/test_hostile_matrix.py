@@ -326,7 +326,9 @@ ROUTES = {
     ("/alipay/info", "POST"): rest({"out_trade_no": lambda w: f"{w.order:020d}"}, refuses_valid=True),
     ("/alipay/response", "POST"): spec("rest", body=ALIPAY_NOTICE, login=False, form=True, refuses_valid=True),
     ("/openapi.json", "GET"): rest(login=False),
-    ("/reports", "POST"): rest({"kind": "product", "id": lambda w: f"{w.other:020d}", "reason": "fake", "note": "假货"}),
+    ("/reports", "POST"): rest(
+        {"kind": "product", "id": lambda w: f"{w.other:020d}", "reason": "fake", "note": "假货"}
+    ),
 }
 #: Token routes of the secondhand face also read ``Authorization: Bearer`` (the legacy token).
 BEARER = "Authorization: Bearer"
