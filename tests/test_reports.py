@@ -163,3 +163,17 @@ def test_openapi_lists_post_reports(client):
     schema = document["components"]["schemas"]["ReportRequest"]
     assert set(schema["properties"]) == {"kind", "id", "reason", "note"}
     assert schema["properties"]["reason"]["enum"] == list(reports.REASONS)
+
+
+def test_a_staff_account_is_not_disabled_through_a_report(app, people):
+    seller, me = people["seller"], people["reporter"]
+    ok(me("POST", "/reports", body("user", seller.id, "harassment")))
+    from foof.domain import cards, moderation
+
+    with app.app_context():
+        cards.grant_role("seller", "moderator")
+        rid = db.session.execute(select(Report.id)).scalar()
+        with pytest.raises(reports.StaffTarget):
+            reports.resolve(rid, "disable", actor=1)
+        assert not moderation.is_disabled(seller.uuid)
+        assert reports.open_count() == 1

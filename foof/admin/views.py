@@ -266,6 +266,8 @@ def resolve_report(report_id):
         reports.resolve(report_id, form.action.data, g.staff.uuid, form.reason.data or "")
     except reports.ReportNotOpen:
         return _back("admin.reports_page", "report-gone")
+    except reports.StaffTarget:
+        return _back("admin.reports_page", "staff")
     except ItemNotFound:
         return _back("admin.reports_page", "no-item")
     except UserNotFound:

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import accounts, audit, clock, listings, moderation, ratelimit
+from foof.domain import accounts, audit, cards, clock, listings, moderation, ratelimit
 from foof.domain.errors import DomainError, Invalid, ItemNotFound, NotFound, TooFrequent, UserNotFound
 from foof.domain.tx import atomic
 from foof.domain.values import parse_id
@@ -55,6 +55,11 @@ class AlreadyReported(DomainError):
 
 class TooManyReports(TooFrequent):
     """Over FOOF_REPORTS_PER_HOUR."""
+
+
+class StaffTarget(DomainError):
+    """Staff accounts are not disabled through a report: their role is taken away first
+    (``flask --app foof grant-role … student``)."""
 
 
 class ReportNotOpen(NotFound):
@@ -168,6 +173,8 @@ def resolve(report_id: Any, action: Any, actor: int, reason: Any = "") -> int:
                 uuid = int(seller)
             else:
                 uuid = report.target
+            if cards.is_staff(uuid):
+                raise StaffTarget()
             moderation.disable_in(uuid, reason or REASONS.get(report.reason, ""), str(actor))
         closed = db.session.execute(
             update(Report)
