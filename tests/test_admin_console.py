@@ -289,3 +289,15 @@ def test_first_admin_from_the_command_line(app, runner):
     assert runner.invoke(args=["grant-role", "13900000077", "admin"]).exit_code == 0
     assert log_in(client, "13900000077", "typed-pw-1").status_code == 302
     assert client.get("/admin").status_code == 200
+
+
+def test_logging_in_again_ends_the_browsers_previous_session(app, console):
+    with app.app_context():
+        [first] = db.session.execute(select(StaffSession.sid_hash)).scalars().all()
+    token = csrf(console, "/admin")  # logged in: the form token is the session's
+    reply = console.post("/admin/login", data={"csrf_token": token, "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD})
+    assert reply.status_code == 302
+    with app.app_context():
+        [second] = db.session.execute(select(StaffSession.sid_hash)).scalars().all()
+    assert second != first
+    assert console.get("/admin").status_code == 200

@@ -162,6 +162,7 @@ def login():
             except tuple(LOGIN_ERRORS) as exc:
                 error = next(text for klass, text in LOGIN_ERRORS.items() if isinstance(exc, klass))
             else:
+                staffauth.logout(request.cookies.get(SESSION_COOKIE))  # a session the browser had ends
                 response = redirect(url_for("admin.dashboard"))
                 hours = int(current_app.config["FOOF_ADMIN_SESSION_HOURS"])
                 _set_cookie(response, SESSION_COOKIE, sid, max_age=hours * 3600)
