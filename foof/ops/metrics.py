@@ -30,7 +30,7 @@ import time
 from flask import Response, abort, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from foof.extensions import db
 
@@ -43,6 +43,8 @@ class Metrics:
 
     def __init__(self, app):
         self.app = app
+        #: FOOF_METRICS_TOKEN, read once: a remote reader must send it as a Bearer token.
+        self.token = str(app.config.get("FOOF_METRICS_TOKEN") or "")
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "foof_http_requests",
@@ -147,10 +149,12 @@ def allowed(req, token):
 
 
 def metrics_view():
-    if not allowed(request, str(current_app.config.get("FOOF_METRICS_TOKEN") or "")):
+    metrics = current_app.extensions["foof.metrics"]
+    if not allowed(request, metrics.token):
         abort(404)
-    body = generate_latest(current_app.extensions["foof.metrics"].registry)
-    response = Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(metrics.registry)
+    # The classic text format (0.0.4), which every Prometheus version reads.
+    response = Response(body, mimetype=None, content_type=CONTENT_TYPE_PLAIN_0_0_4)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -6,6 +6,7 @@ import os
 
 from foof.domain.seclog import log as SECURITY
 
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -22,10 +23,8 @@ def init_app(app):
     path = str(app.config.get("FOOF_SECURITY_LOG") or "")
     if not path:
         return
-    if not os.path.isabs(path):
-        from foof import PROJECT_ROOT
-
-        path = os.path.join(PROJECT_ROOT, path)
+    if not os.path.isabs(path):  # relative to the project folder, like every FOOF path
+        path = os.path.join(_PROJECT_ROOT, path)
     path = os.path.abspath(path)
     for handler in SECURITY.handlers:  # one handler per file, however many apps are built
         if isinstance(handler, PrivateFileHandler) and handler.baseFilename == path:
