@@ -22,6 +22,28 @@ from foof.models import LEGACY_TABLES, Chat, Favourite, Item, Order, RateEvent, 
 from foof.schema import create_schema, rebuild_search_index  # create_schema: also imported from here
 
 
+def database_errors(command):
+    """One line instead of a driver traceback when the database is unreachable or lacks a table."""
+    import functools
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            from foof.ops.startup import _reason, safe_url
+
+            db.session.rollback()
+            url = safe_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+            raise click.ClickException(
+                f"database {url}: {_reason(exc)} (is it reachable? missing tables: run 'flask --app foof init-db')"
+            ) from None
+
+    return run
+
+
 def init_app(app):
     from foof.seed import seed_demo
 
@@ -55,6 +77,7 @@ REQUIRED_INDEXES = {
 
 @click.command("init-db")
 @with_appcontext
+@database_errors
 def init_db():
     """Create missing tables and indexes (idempotent; never alters existing tables)."""
     tables, indexes, problems = create_schema()
@@ -81,6 +104,7 @@ def init_db():
 
 @click.command("reindex")
 @with_appcontext
+@database_errors
 def reindex():
     """Rebuild the search indexes from the database and swap them in atomically."""
     rebuild_search_index(current_app.extensions["foof.search"])
@@ -159,6 +183,7 @@ def compare_schema(inspector, metadata):
 
 @click.command("check-db")
 @with_appcontext
+@database_errors
 def check_db():
     """Compare the configured database with the legacy schema; exit 1 on incompatibility."""
     inspector = inspect(db.engine)
@@ -289,6 +314,7 @@ def convert_statements():
 
 @click.command("convert-utf8mb4")
 @with_appcontext
+@database_errors
 @click.option("--print-sql", is_flag=True, help="Only print the statements (to run them with the mysql client).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def convert_utf8mb4(print_sql, yes):
@@ -318,6 +344,7 @@ def _one_account(phone):
 
 @click.command("renumber-user")
 @with_appcontext
+@database_errors
 @click.argument("uuid", type=int)
 @click.argument("phonenumber")
 def renumber_user(uuid, phonenumber):
@@ -337,6 +364,7 @@ def renumber_user(uuid, phonenumber):
 
 @click.command("merge-users")
 @with_appcontext
+@database_errors
 @click.argument("remove", type=int)
 @click.argument("keep", type=int)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -449,6 +477,7 @@ def find_account(who):
 
 @click.command("create-user")
 @with_appcontext
+@database_errors
 @click.argument("phonenumber")
 @click.argument("password", required=False)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
@@ -475,6 +504,7 @@ def create_user(phonenumber, password, password_stdin, raw):
 
 @click.command("reset-password")
 @with_appcontext
+@database_errors
 @click.argument("who")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of stdin.")
 @click.option("--raw", is_flag=True, help="Store the password as given instead of its SHA-1 hex.")
@@ -491,6 +521,7 @@ def reset_password(who, password_stdin, raw):
 
 @click.command("unlock-user")
 @with_appcontext
+@database_errors
 @click.argument("who")
 def unlock_user(who):
     """Forget the failed logins that lock WHO (phone number or uuid) out."""
@@ -501,6 +532,7 @@ def unlock_user(who):
 
 @click.command("disable-user")
 @with_appcontext
+@database_errors
 @click.argument("who")
 @click.option("--reason", default="", help="Why (kept with the block and in the security log).")
 def disable_user(who, reason):
@@ -514,6 +546,7 @@ def disable_user(who, reason):
 
 @click.command("enable-user")
 @with_appcontext
+@database_errors
 @click.argument("who")
 def enable_user(who):
     """Enable WHO (phone number or uuid) again; it logs in anew (old tokens stay refused)."""
@@ -526,6 +559,7 @@ def enable_user(who):
 
 @click.command("recent-failures")
 @with_appcontext
+@database_errors
 @click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 366))
 def recent_failures(hours):
     """Failed password checks in the last HOURS, per account / number / login name, most first."""

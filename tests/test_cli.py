@@ -763,3 +763,21 @@ def test_disable_and_enable_user(app, cli, client):
     assert "was not disabled" in cli("enable-user", "1").output
     missing = cli("disable-user", "nobody")
     assert missing.exit_code == 1 and "no account" in missing.output and "Traceback" not in missing.output
+
+
+@pytest.mark.parametrize("command", [["check-db"], ["init-db"], ["recent-failures"], ["unlock-user", "1"]])
+def test_unreachable_database_is_one_line(config, command):
+    config["FOOF_DATABASE_URL"] = "mysql+pymysql://foof:secret-pw@127.0.0.1:1/foof?charset=utf8mb4"
+    app = create_app(config)
+    result = context_invoker(app, app.test_cli_runner())(*command)
+    assert_clean_exit(result)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: database mysql+pymysql://foof:***@127.0.0.1:1/foof"), result.output
+    assert "Traceback" not in result.output and "secret-pw" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_tables_are_one_line(scratch_cli):
+    result = scratch_cli("recent-failures")
+    assert result.exit_code == 1
+    assert "rate_events" in result.output and "init-db" in result.output
