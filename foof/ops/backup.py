@@ -137,7 +137,7 @@ def make_backup(app, output=None, echo=click.echo):
         else:
             argv, env, name = _mysql_args(url, "mysqldump")
             dump = os.path.join(scratch, "dump.sql")
-            argv += ["--single-transaction", "--quick", "--no-tablespaces", "--routines", "--events", name]
+            argv += ["--single-transaction", "--quick", "--no-tablespaces", name]
             with _private_create(dump) as out:
                 done = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, env=env, timeout=3600)
             if done.returncode != 0:
