@@ -16,7 +16,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,mysql]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -60,7 +60,7 @@ test-mysql: install-dev
 	reports=$$(mktemp -d); \
 	trap '$(MYSQL) -e "DROP DATABASE IF EXISTS \`'"$$name"'\`" || true; rm -rf "$$reports"' EXIT; \
 	trap 'exit 130' INT TERM; \
-	export FOOF_TEST_DATABASE_URL="mysql+pymysql://root@$(TEST_DB_HOST):$(TEST_DB_PORT)/$$name?charset=utf8mb4"; \
+	export FOOF_TEST_DATABASE_URL="mysql+mysqldb://root@$(TEST_DB_HOST):$(TEST_DB_PORT)/$$name?charset=utf8mb4"; \
 	echo "== on database $$name ($(TEST_DB_HOST):$(TEST_DB_PORT), dropped afterwards)"; \
 	$(BIN)/python -m pytest --junitxml="$$reports/db.xml" || status=$$?; \
 	$(BIN)/python -c "$$TEST_SUMMARY" "db=$$reports/db.xml"; \

@@ -160,21 +160,71 @@ def reset_peak(pid):
         return False
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+OWN_PIDS = []  # the service, the ceiling and the database server: their CPU is the benchmark's
+
+
+def _process_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _own_seconds():
+    """CPU seconds of this script, its finished children (wrk) and OWN_PIDS."""
+    import resource
+
+    spent = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        spent += usage.ru_utime + usage.ru_stime
+    return spent + sum(_process_seconds(pid) for pid in OWN_PIDS)
+
+
+def database_pid():
+    """The local MariaDB/MySQL server's pid, or None."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as fh:
+                    if fh.read().strip() in ("mariadbd", "mysqld"):
+                        return int(entry)
+            except OSError:
+                continue
+    return None
+
+
 def cpu_counters():
+    """The machine's /proc/stat CPU counters and the benchmark's own CPU seconds, or None."""
     try:
         with open("/proc/stat") as fh:
-            return [int(v) for v in fh.readline().split()[1:]]
+            return [int(v) for v in fh.readline().split()[1:]], _own_seconds()
     except (OSError, ValueError):
         return None
 
 
 def steal_since(before):
-    """The share of CPU time the host stole since ``before`` (cpu_counters())."""
+    """``(stolen, others)`` since ``before`` (cpu_counters()): the share of the machine's CPU
+    time the host stole, and the share other processes on this machine used (not the
+    service, the ceiling, the database server, wrk or this script: other work sharing the
+    cores). None where /proc is missing."""
     after = cpu_counters()
     if before is None or after is None:
         return None
-    spent = [now - then for now, then in zip(after, before)]
-    return spent[7] / sum(spent) if len(spent) > 7 and sum(spent) else None
+    spent = [now - then for now, then in zip(after[0], before[0])]
+    total = sum(spent)
+    if len(spent) <= 7 or not total:
+        return None
+    busy = total - spent[3] - spent[4]  # all but idle and iowait
+    own = (after[1] - before[1]) * TICK
+    return spent[7] / total, max(0.0, busy - spent[7] - own) / total
+
+
+def share_text(shares):
+    return "stolen ?, others ?" if shares is None else f"stolen {shares[0]:.0%}, others {shares[1]:.0%}"
 
 
 IN_PROCESS = r"""
@@ -410,7 +460,7 @@ def measure_route(name, load, args, drive, port, ceiling_port, service):
         ratio = result["rps"] / ceiling["rps"] if ceiling else result["rps"]
         pairs.append((ratio, result, ceiling))
     peak = proc_status_mb(service.pid, "VmHWM")
-    steal = steal_since(steal_before)
+    shares = steal_since(steal_before)
     ratio, result, ceiling = median_round(pairs)
     errors = sum(pair[1]["errors"] for pair in pairs)
     kind = load["kind"]
@@ -429,11 +479,10 @@ def measure_route(name, load, args, drive, port, ceiling_port, service):
         spread = f"ceiling {ceiling['rps']:5.0f}  ratio {ratio:6.1%} (rounds {pairs[0][0]:.0%}–{pairs[-1][0]:.0%})"
     else:
         spread = f"(rounds {pairs[0][0]:.0f}–{pairs[-1][0]:.0f} req/s)"
-    steal_text = "?" if steal is None else f"{steal:.0%}"
     print(
         f"{name:26} {result['rps']:7.0f} req/s  p50 {result['p50']:6.1f} ms  p99 {result['p99']:6.1f} ms  "
         f"errors {errors}  {spread}  RSS idle {idle:4.0f} / peak {peak:4.0f} MB{'' if reset else ' (since start)'}  "
-        f"stolen {steal_text}  {mark}",
+        f"CPU {share_text(shares)}  {mark}",
         flush=True,
     )
     return ok
@@ -461,7 +510,7 @@ def measure_mixed(loads, args, port, service):
     rounds.sort(key=lambda entry: entry[0])
     share, solo, mixed, login_result = rounds[len(rounds) // 2]
     errors = sum(entry[2]["errors"] + entry[3]["errors"] for entry in rounds)
-    steal = steal_since(steal_before)
+    shares = steal_since(steal_before)
     peak = proc_status_mb(service.pid, "VmHWM")
     ok = share >= MIXED_SHARE and errors == 0
     print(
@@ -469,7 +518,7 @@ def measure_mixed(loads, args, port, service):
         f"{solo['rps']:5.0f} req/s ({MIXED_GET_CONNECTIONS} connections): share {share:6.1%} "
         f"(rounds {rounds[0][0]:.0%}–{rounds[-1][0]:.0%}); logins meanwhile {login_result['rps']:5.1f}/s "
         f"p99 {login_result['p99']:6.1f} ms; errors {errors}; peak RSS {peak:4.0f} MB; "
-        f"stolen {'?' if steal is None else f'{steal:.0%}'}  target ≥ {MIXED_SHARE:.0%}: {verdict(ok)}",
+        f"CPU {share_text(shares)}  target ≥ {MIXED_SHARE:.0%}: {verdict(ok)}",
         flush=True,
     )
     return ok
@@ -568,6 +617,8 @@ def main():
             [sys.executable, "-c", CEILING_APP, str(ceiling_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         servers = [service, ceiling]
+        OWN_PIDS[:] = [service.pid, ceiling.pid] + ([database_pid()] if database else [])
+        OWN_PIDS[:] = [pid for pid in OWN_PIDS if pid]
         wait_port(port, service)
         wait_port(ceiling_port, ceiling)
         loads = routes_for(aim)
@@ -588,9 +639,12 @@ def main():
             verdicts[name] = measure_route(name, load, args, drive, port, ceiling_port, service)
         if use_wrk and (not wanted or "mixed" in wanted):
             verdicts["mixed"] = measure_mixed(loads, args, port, service)
-        steal = steal_since(steal_before)
-        if steal is not None:
-            print(f"{'CPU stolen by the host':26} {steal:7.1%} of the run (a shared VM: figures drift with it)")
+        shares = steal_since(steal_before)
+        if shares is not None:
+            print(
+                f"{'CPU of the run':26} stolen by the host {shares[0]:.1%}, used by other processes on this machine "
+                f"{shares[1]:.1%} (figures drift with both)"
+            )
         peak_total = proc_status_mb(service.pid, "VmHWM")
         print(
             f"{'service RSS at the end':26} {proc_status_mb(service.pid, 'VmRSS'):7.0f} MB (peak of the last period {peak_total:.0f} MB)"

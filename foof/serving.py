@@ -1,4 +1,4 @@
-"""Serving the app with waitress, the hot reads answered on waitress's I/O thread (SQLite).
+"""Serving the app with waitress, the hot reads answered on waitress's I/O thread.
 
 waitress reads and parses every request on one I/O thread and hands it to a worker thread
 through a queue; the worker runs the app and hands the reply back to the I/O thread. Measured
@@ -14,15 +14,27 @@ are answered on the I/O thread as soon as they are parsed, through :meth:`HotPat
 with ``take=False`` (never a write). The reply still goes through waitress's own task, so its
 status line, headers and connection handling are the same as for any request. Everything
 else, including a hot request the answer declines (an unknown id, a bad token, messages
-waiting), goes to the worker threads as before. MySQL/MariaDB reads are a network round trip,
-during which the I/O thread would serve nobody, so there the workers answer everything.
+waiting), goes to the worker threads as before.
+
+MySQL/MariaDB reads are a network round trip, during which a waiting I/O thread would serve
+nobody (and a query held up by a lock would hold up every connection). Through mysqlclient
+the I/O thread never waits for one (issue #13): the hot request's work runs in deferring
+mode (``foof.domain.reads.deferring``), its first read raises ``Deferred``, the statement is
+sent on one of :data:`ASYNC_READS` connections of ``reads.AsyncReads`` without waiting, and
+the connection is polled with the clients' sockets (:class:`ReplyWatch`, an entry of
+waitress's socket map). When the reply has arrived the work runs again with the result
+given, and answers, sends its next read (``/fav/query`` has two) or goes to a worker. Reads
+beyond the connections wait in :attr:`Dispatcher.queued`; a failed read goes to a worker.
+Any statement other than ``reads.first``/``every`` raises while deferring, so nothing on the
+I/O thread can wait for the database. Through PyMySQL, which can only wait, the workers
+answer everything unless ``FOOF_INLINE_READS=always``.
 
 This uses two hooks of waitress (3.x): the server's ``channel_class`` attribute and the
 ``_dispatcher`` argument of ``create_server``. If they change, :func:`serve` logs a warning
 and serves the plain way; ``tests/test_serving.py`` runs a real server through them.
-``FOOF_INLINE_READS``: ``auto`` (the default: SQLite only), ``always`` (MySQL too: measured
-+30–50 % on the three reads there, but a stalled database then stalls every connection, not
-just the requests that read it) or ``off``.
+``FOOF_INLINE_READS``: ``auto`` (the default: SQLite, and MySQL through mysqlclient),
+``always`` (MySQL through PyMySQL too, waiting for each round trip: a stalled database then
+stalls every connection, not just the requests that read it) or ``off``.
 
 Slow and idle clients (both modes). waitress keeps at most ``connection_limit`` connections
 open and stops accepting at the limit, so ~100 clients that open a connection and send
@@ -39,6 +51,7 @@ answers any body over its limits (:class:`TooLargeTask`). A reverse proxy (nginx
 remains the production answer to many slow clients (README).
 """
 
+import collections
 import inspect
 import io
 import logging
@@ -51,6 +64,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from foof import config
+from foof.domain import reads
 from foof.legacy import render as legacy_render
 from foof.legacy.hot import ANSWER
 
@@ -303,10 +317,13 @@ class Channel(GuardedChannel):
 
 
 class Dispatcher(ThreadedTaskDispatcher):
-    def __init__(self, hot_path):
+    def __init__(self, hot_path, async_reads=None):
         super().__init__()
         self.hot_path = hot_path
+        self.async_reads = async_reads  # reads.AsyncReads: MySQL reads sent without waiting
         self.answered = 0  # requests answered on the I/O thread (tests, diagnostics)
+        self.sent = 0  # reads sent without waiting (tests, diagnostics)
+        self.queued = collections.deque()  # (Attempt, Deferred) waiting for a free connection
 
     def add_task(self, channel):
         if (
@@ -315,28 +332,161 @@ class Dispatcher(ThreadedTaskDispatcher):
             and not channel.total_outbufs_len
         ):
             try:
-                if self._answer(channel):
-                    return
+                outcome = self._answer(channel)
             except Exception:  # noqa: BLE001 - a worker serves it the usual way
                 log.exception("answering on the I/O thread failed; a worker serves the request")
+                outcome = None
+            if outcome is ANSWERED:
+                channel._answer_now = True
+                return
+            if outcome is SENT:
+                return  # answered when the database's reply arrives (ReplyWatch)
         super().add_task(channel)
+
+    def to_worker(self, channel):
+        """Hand a request the I/O thread took up to the worker threads after all."""
+        super().add_task(channel)
+
+    def _send(self, attempt, deferred):
+        pending = self.async_reads.send(deferred)
+        if pending is None:
+            return None  # the database refused: a worker reads the usual way
+        ReplyWatch(self, attempt, pending)
+        self.sent += 1
+        return SENT
+
+    def send_queued(self):
+        """Send the reads that waited for a free connection, oldest first."""
+        while self.queued and not self.async_reads.full():
+            attempt, deferred = self.queued.popleft()
+            if attempt.still_wanted() and self._send(attempt, deferred) is None:
+                self.to_worker(attempt.channel)
 
     def _answer(self, channel):
         request = channel.requests[0]
         if request.error or request.command not in ("GET", "POST") or request.query:
-            return False
+            return None
         task = NodeHeadTask(channel, request)
         environ = task.get_environment()
         # The task and its environ serve the request either way: answer() may read the
         # body (and puts it back in the environ for the app).
         channel._prepared = task
-        answer = self.hot_path.answer(environ, take=False)
+        return self.attempt(Attempt(channel, request, environ))
+
+    def attempt(self, attempt):
+        """ANSWERED (the answer is in the environ), SENT (a read is on its way: try again
+        when it arrives) or None (a worker serves the request)."""
+        if self.async_reads is None:
+            answer = self.hot_path.answer(attempt.environ, take=False)
+        else:
+            try:
+                answer = self.hot_path.answer(attempt.environ, take=False, results=attempt.results)
+            except reads.Deferred as deferred:
+                if self.async_reads.full():
+                    self.queued.append((attempt, deferred))  # sent when a connection is free
+                    return SENT
+                return self._send(attempt, deferred)
         if answer is None:
-            return False
-        environ[ANSWER] = answer
-        channel._answer_now = True
+            return None
+        attempt.environ[ANSWER] = answer
         self.answered += 1
-        return True
+        return ANSWERED
+
+
+ANSWERED, SENT = "answered", "sent"
+
+
+class Attempt:
+    """A hot request the I/O thread is answering, and the reads it has been given."""
+
+    __slots__ = ("channel", "request", "environ", "results")
+
+    def __init__(self, channel, request, environ):
+        self.channel, self.request, self.environ = channel, request, environ
+        self.results = {}
+
+    def still_wanted(self):
+        channel = self.channel
+        return channel.connected and bool(channel.requests) and channel.requests[0] is self.request
+
+
+class ReplyWatch:
+    """An entry of waitress's socket map for one read sent without waiting: the loop polls
+    the database connection with the clients' sockets, and when the reply has arrived the
+    request is answered (or its next read sent, or it goes to a worker) on the I/O thread.
+    Registered only while the read is in flight."""
+
+    accepting = False
+
+    def __init__(self, dispatcher, attempt, pending):
+        self.dispatcher, self.attempt, self.pending = dispatcher, attempt, pending
+        self.map = attempt.channel._map  # the server's socket map, which the I/O loop polls
+        self._fileno = pending.fileno()
+        self.done = False
+        self.map[self._fileno] = self
+
+    def readable(self):
+        return not self.done
+
+    def writable(self):
+        return False
+
+    def _finish(self):
+        self.done = True
+        if self.map.get(self._fileno) is self:
+            del self.map[self._fileno]
+
+    def handle_read_event(self):
+        if self.done:
+            return
+        self._finish()
+        dispatcher = self.dispatcher
+        records = dispatcher.async_reads.receive(self.pending)
+        try:
+            self._use(records)
+        finally:
+            dispatcher.send_queued()  # a connection is free again
+
+    def _use(self, records):
+        dispatcher, attempt = self.dispatcher, self.attempt
+        if not attempt.still_wanted():
+            return  # the client went away meanwhile
+        outcome = None
+        if records is not None:
+            attempt.results[self.pending.deferred.key] = records
+            try:
+                outcome = dispatcher.attempt(attempt)
+            except Exception:  # noqa: BLE001 - a worker serves it the usual way
+                log.exception("answering on the I/O thread failed; a worker serves the request")
+        if outcome is ANSWERED:
+            attempt.channel.service()
+        elif outcome is None:
+            dispatcher.to_worker(attempt.channel)
+
+    def _give_up(self):
+        if self.done:
+            return
+        self._finish()
+        self.dispatcher.async_reads.abandon(self.pending)
+        if self.attempt.still_wanted():
+            self.dispatcher.to_worker(self.attempt.channel)
+        self.dispatcher.send_queued()
+
+    def handle_close(self):
+        self._give_up()
+
+    def handle_error(self):
+        log.exception("reading a reply on the I/O thread failed; a worker serves the request")
+        self._give_up()
+
+    def handle_write_event(self):
+        pass
+
+    def handle_expt_event(self):
+        self._give_up()
+
+    def close(self):  # the server closing its map
+        self._give_up()
 
 
 def _guard_present():
@@ -372,35 +522,64 @@ def inline_choice(value):
     return text
 
 
-def inline_wanted(app):
-    """Whether hot reads are answered on the I/O thread (see the module docstring)."""
+def inline_mode(app, choice=None):
+    """How hot reads are answered on the I/O thread: "sync" (SQLite, and MySQL through a
+    driver that can only wait, when ``FOOF_INLINE_READS=always``), "async" (MySQL through
+    mysqlclient: reads sent without waiting) or None (the workers answer everything)."""
     from foof.extensions import db
 
-    choice = inline_choice(app.config.get("FOOF_INLINE_READS", "auto"))
-    if choice != "auto":
-        return choice == "always"
+    if choice is None:
+        choice = app.config.get("FOOF_INLINE_READS", "auto")
+    choice = inline_choice(choice)
+    if choice == "off":
+        return None
     with app.app_context():
-        return db.engine.dialect.name == "sqlite"
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return "sync"
+    if reads.AsyncReads.supported(engine):
+        return "async"
+    return "sync" if choice == "always" else None
+
+
+def inline_wanted(app):
+    """Whether hot reads are answered on the I/O thread (see the module docstring)."""
+    return inline_mode(app) is not None
+
+
+#: Reads in flight at once from the I/O thread (each on a connection of its own); more hot
+#: requests meanwhile go to the workers.
+ASYNC_READS = 8
 
 
 def create_server(app, host, port, threads, inline=None):
     """A waitress server for ``app``, listening but not yet serving (``server.run()``);
-    ``server.foof_inline`` says whether hot reads are answered on the I/O thread."""
+    ``server.foof_inline`` says whether hot reads are answered on the I/O thread and
+    ``server.foof_inline_mode`` how ("sync", "async" or None). ``inline``: None (the
+    configuration decides), False, True (as ``FOOF_INLINE_READS=always``)."""
     if inline is None:
-        inline = inline_wanted(app)
+        mode = inline_mode(app)
+    else:
+        mode = inline_mode(app, "always") if inline else None
     hot_path = app.extensions.get("foof.hot_path")
     options = {"host": host, "port": port, "threads": threads, "ident": "foof", **limits(app)}
-    if inline and hot_path is not None and not _hooks_present():
+    if mode and hot_path is not None and not _hooks_present():
         log.warning("this waitress cannot answer hot reads on its I/O thread; serving the plain way")
-        inline = False
+        mode = None
     _raise_file_limit(options["connection_limit"])
-    if inline and hot_path is not None:
-        dispatcher = Dispatcher(hot_path)
+    if mode and hot_path is not None:
+        async_reads = None
+        if mode == "async":
+            from foof.extensions import db
+
+            with app.app_context():
+                async_reads = reads.AsyncReads(db.engine, ASYNC_READS)
+        dispatcher = Dispatcher(hot_path, async_reads)
         server = waitress.server.create_server(app, _dispatcher=dispatcher, **options)
         dispatcher.set_thread_count(threads)  # once listening: no threads left on a bind error
         for listener in _listeners(server):
             _guard(listener, Channel)
-        server.foof_inline = True
+        server.foof_inline, server.foof_inline_mode = True, mode
         return server
     server = waitress.server.create_server(app, **options)
     if _guard_present():
@@ -408,21 +587,46 @@ def create_server(app, host, port, threads, inline=None):
             _guard(listener, GuardedChannel)
     else:
         log.warning("this waitress lacks what the connection guard uses: at the connection limit new clients wait")
-    server.foof_inline = False
+    server.foof_inline, server.foof_inline_mode = False, None
     return server
+
+
+def _driver_note(app):
+    """A log line naming the MySQL driver, with advice when it is the slow one."""
+    from foof.extensions import db, mysqlclient_installed
+
+    with app.app_context():
+        dialect = db.engine.dialect
+    if dialect.name not in ("mysql", "mariadb") or dialect.driver != "pymysql":
+        return
+    if mysqlclient_installed():
+        log.info(
+            "FOOF_DATABASE_URL names PyMySQL; mysql:// (or mysql+mysqldb://) would use the installed "
+            "mysqlclient, about a third of the client CPU per read and reads sent without waiting"
+        )
+    else:
+        log.warning(
+            "MySQL through PyMySQL: pip install -e '.[mysql]' (mysqlclient) for about a third of the "
+            "client CPU per read and hot reads answered on the I/O thread"
+        )
 
 
 def serve(app, host, port, threads):
     """Serve ``app`` with waitress until interrupted (``python wsgi.py``)."""
     server = create_server(app, host, port, threads)
     app.extensions["foof.waitress"] = server  # read by the metrics (queue depth, connections)
+    _driver_note(app)
     adj = server.adj
+    how = {
+        "sync": "; hot reads answered on the I/O thread",
+        "async": "; hot reads answered on the I/O thread, sent without waiting",
+    }
     log.info(
         "serving on http://%s:%s with %s threads%s; at most %d connections, %d s timeout, bodies up to %d bytes",
         host,
         port,
         threads,
-        "; hot reads answered on the I/O thread" if server.foof_inline else "",
+        how.get(server.foof_inline_mode, ""),
         adj.connection_limit,
         adj.channel_timeout,
         adj.max_request_body_size - 1,

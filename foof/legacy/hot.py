@@ -31,6 +31,7 @@ import time
 from urllib.parse import parse_qsl
 
 from foof import accesslog
+from foof.domain import reads
 from foof.legacy import render
 
 _PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id range
@@ -40,6 +41,8 @@ _MAX_BODY = 4096  # a token form is ~200 bytes; anything bigger is left to Flask
 #: ``app.extensions`` key: exact GET paths of the REST face answered here -> a function
 #: returning ``(status, headers, body)`` (foof/rest/products.py offers ``/products``).
 HOT_READS = "foof.hot_reads"
+
+_STARTED = "foof.hot.started"  # when the first attempt at an answer began (the access log's time)
 
 #: WSGI environ key of an answer computed before the request reached the app
 #: (``foof.serving`` answers on waitress's I/O thread and passes the answer along).
@@ -82,22 +85,33 @@ class HotPath:
             accesslog.write(environ.get("REMOTE_ADDR", ""), environ["REQUEST_METHOD"], rule, 200, started)
         return [body]
 
-    def answer(self, environ, take=True):
+    def answer(self, environ, take=True, results=None):
         """``(status, headers, body, rule, started, legacy)`` for a request answered here,
         else None (Flask's route answers it). With ``take=False`` nothing is written: a
         fetchnew poll that finds messages waiting is declined instead of taking them.
-        ``legacy``: the reply is the legacy face's (its head written the Node way)."""
-        started = time.perf_counter()
+        ``legacy``: the reply is the legacy face's (its head written the Node way).
+
+        With ``results`` (a dict) the reads answer from it, and the first read not in it
+        raises :class:`foof.domain.reads.Deferred` (see ``reads.deferring``): the caller
+        (waitress's I/O thread) sends that read without waiting and calls again with its
+        result added."""
+        started = environ.setdefault(_STARTED, time.perf_counter())
         plan = self._plan(environ)
         if plan is None:
             return None
         rule, handler, argument, legacy = plan
         try:
             with self.app.app_context():
-                value = handler(argument, take)
+                if results is None:
+                    value = handler(argument, take)
+                else:
+                    with reads.deferring(results):
+                        value = handler(argument, take)
             if value is None:
                 return None
             status, headers, body = render.wsgi_reply(value) if legacy else value
+        except reads.Deferred:
+            raise
         except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
             return None
         return status, headers, body, rule, started, legacy
