@@ -11,8 +11,9 @@ configured method), serves it with ``python wsgi.py`` and drives it with wrk:
 3. both at once: 16 login connections and 16 on ``GET /item``.
 
 Prints per phase the rate, p50/p99, the answers that were not successes, the server's peak
-RSS in the phase (VmHWM reset between phases through ``/proc/<pid>/clear_refs``) and the CPU
-share the host stole. Usage::
+RSS in the phase (VmHWM reset between phases through ``/proc/<pid>/clear_refs``), the CPU
+share the host stole, the cores the server process kept busy (its user + system time over
+the phase) and the load average (other processes on a shared machine). Usage::
 
     .venv/bin/python bench/login.py [--db sqlite|mysql] [--seconds 10] [--threads 8] [--env K=V ...]
 """
@@ -85,6 +86,13 @@ def reset_peak(pid: int) -> None:
 def cpu() -> list[int]:
     with open("/proc/stat") as fh:
         return [int(x) for x in fh.readline().split()[1:]]
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def steal(before: list[int], after: list[int]) -> float:
@@ -175,7 +183,10 @@ def main() -> None:
             f"\nFOOF login benchmark: {args.db}, {ACCOUNTS} accounts, waitress {args.threads} threads, "
             f"{CONNECTIONS} connections per load, {args.seconds:.0f} s per phase; idle RSS {idle:.1f} MB"
         )
-        print(f"{'phase':34s} {'ok/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'not ok':>7s} {'peak MB':>8s} {'steal':>6s}")
+        print(
+            f"{'phase':40s} {'ok/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s} {'not ok':>6s} {'peak MB':>7s} "
+            f"{'steal':>6s} {'cpu/s':>6s} {'load':>5s}"
+        )
         phases = [
             ("GET /item/1 alone", [("GET", "/item/1", [])]),
             ("POST /user/login alone", [("POST", "/user/login", logins)]),
@@ -185,18 +196,21 @@ def main() -> None:
         for name, loads in phases:
             reset_peak(server.pid)
             before = cpu()
+            used = server_cpu(server.pid)
             procs = [
                 wrk(base + path, method, bodies, args.seconds, workdir, f"{name[:4]}{i}")
                 for i, (method, path, bodies) in enumerate(loads)
             ]
             results = [result(proc) for proc in procs]
             stolen = steal(before, cpu())
+            busy = (server_cpu(server.pid) - used) / args.seconds  # cores the server kept busy
+            load = os.getloadavg()[0]
             peak = status_kb(server.pid, "VmHWM") / 1024
             for (method, path, _), got in zip(loads, results):
                 label = f"{name} [{method} {path}]" if len(loads) > 1 else name
                 print(
-                    f"{label:34s} {got['rate']:8.1f} {got['p50']:8.1f} {got['p99']:8.1f} {got['other']:7d} "
-                    f"{peak:8.1f} {stolen:6.1%}"
+                    f"{label:40s} {got['rate']:7.1f} {got['p50']:7.1f} {got['p99']:7.1f} {got['other']:6d} "
+                    f"{peak:7.1f} {stolen:6.1%} {busy:6.2f} {load:5.1f}"
                 )
             if name == "GET /item/1 alone":
                 solo_item = results[0]["rate"]

@@ -18,8 +18,8 @@ account moves to the current hash on its next login (``accounts.check_password``
 Load: one Argon2id check costs about 20 ms of one core and its ``m`` KiB of memory. Every
 hash and check runs on one of ``FOOF_HASH_SLOTS`` hash threads (0 = the number of cores
 this process may use), so at most that many run at once and their memory is bounded. The
-hash threads run at a lower CPU priority (``FOOF_HASH_NICE``): while a login storm runs,
-the cores go first to the other requests, and the hashes take what is left. A request
+hash threads run at the lowest CPU priority (``FOOF_HASH_NICE``, 19): while a login storm
+runs, the cores go first to the other requests, and the hashes take what is left. A request
 waits for its hash; when ``FOOF_HASH_WAITING`` requests already wait (or a wait exceeds
 ``FOOF_HASH_WAIT`` seconds) it gets :class:`HashBusy`, a :class:`TooFrequent` the faces
 answer as "too frequent" — waiting requests hold waitress worker threads, and this leaves
