@@ -365,3 +365,31 @@ def test_hash_threads_run_at_a_lower_priority(app):
     mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert hashing.pool.nice == 19
     assert nice == 19 > mine  # the lowest priority, and the caller's is left as it was
+
+
+@pytest.mark.parametrize(
+    "slots", [{"FOOF_HASH_SLOTS": 1, "FOOF_HASH_WAITING": 0, "FOOF_HASH_WAIT": 0.2}], indirect=True
+)
+def test_a_new_hash_waits_its_turn_instead_of_being_refused(pool, app, client, make_user, token_for, gated):
+    uuid = make_user(PHONE, "pw")
+    gated.hold.clear()
+    threads, answers = run_at_once(app, 1, lambda c, i: login(c, "pw"))  # takes the only slot
+    wait_until(lambda: gated.running == 1)
+    assert login(app.test_client(), "pw") == TOO_FREQUENT  # a login may not wait at all here
+    changed = []
+
+    def change():  # /user/modify hashes the new password: its route has no "too frequent"
+        answer = app.test_client().post("/user/modify", data={"token": token_for(uuid), "password": "new"})
+        changed.append((answer.status_code, answer.get_json()))
+
+    changer = threading.Thread(target=change)
+    changer.start()
+    wait_until(lambda: pool.pending == 2)
+    time.sleep(0.4)  # longer than FOOF_HASH_WAIT: still waiting, not refused
+    assert changed == []
+    gated.hold.set()
+    changer.join(60)
+    threads[0].join(60)
+    assert changed == [(200, {"status": "success"})]
+    assert stored_hash(app, uuid).startswith("pbkdf2:sha256:1000$")
+    assert login(app.test_client(), "new")["status"] == "success"

@@ -202,7 +202,9 @@ class HashPool:
         #: The most jobs ever running at once (read by tests).
         self.peak = 0
 
-    def run(self, work: Callable[[], Any], waiting: int, wait: float) -> Any:
+    def run(self, work: Callable[[], Any], waiting: int, wait: float | None) -> Any:
+        """``work()`` on a hash thread; :class:`HashBusy` when ``waiting`` jobs already wait,
+        or when it has not started after ``wait`` seconds (None: no cap, no limit)."""
         job = _Job(work)
         with self._lock:
             if self.pending >= self.slots + waiting:
@@ -278,7 +280,14 @@ class Hashing:
     wait: float
 
     def run(self, work: Callable[[], Any]) -> Any:
+        """A login's check: bounded waiting, :class:`HashBusy` beyond it."""
         return self.pool.run(work, self.waiting, self.wait)
+
+    def run_unbounded(self, work: Callable[[], Any]) -> Any:
+        """A new hash (registration, reset, change): waits its turn on a hash thread however
+        long; never :class:`HashBusy`. The legacy register, reset and modify routes do not
+        answer "too frequent", and these requests are already limited (SMS codes, a login)."""
+        return self.pool.run(work, sys.maxsize, None)
 
 
 def _int_setting(config: Any, key: str, low: int) -> int:
@@ -321,7 +330,7 @@ def _hashing() -> Hashing:
 def hash_password(password: str) -> str:
     """A new hash of ``password`` by the configured method (on a hash thread)."""
     hashing = _hashing()
-    return hashing.run(lambda: hashing.method.make(password))  # type: ignore[no-any-return]
+    return hashing.run_unbounded(lambda: hashing.method.make(password))  # type: ignore[no-any-return]
 
 
 def is_hashed(stored: str) -> bool:
