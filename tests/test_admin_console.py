@@ -301,3 +301,26 @@ def test_logging_in_again_ends_the_browsers_previous_session(app, console):
         [second] = db.session.execute(select(StaffSession.sid_hash)).scalars().all()
     assert second != first
     assert console.get("/admin").status_code == 200
+
+
+def test_dashboard_counts_a_completed_trade_today(app, console, make_user):
+    seller, buyer = make_user("13700000031", "x"), make_user("13700000032", "y")
+    from foof.domain import orders
+
+    with app.app_context():
+        itemid = listings.add(seller, {"title": "吉他", "type": 8, "price": 300, "depreciatione": 70, "sold": 1}).itemid
+        order = orders.create(buyer, itemid, "0")
+        orders.change_state(buyer, order, "2")
+    page = console.get("/admin").get_data(as_text=True)
+    assert "新增商品 1，成交 1" in page
+    assert re.search(r'id="stat-on-sale">0<', page)
+
+
+def test_a_password_change_ends_the_console_session(app, console, admin):
+    from foof.domain import accounts
+    from foof.domain.tx import atomic
+
+    assert console.get("/admin").status_code == 200
+    with app.app_context():
+        atomic(accounts.password_changed, admin)
+    assert console.get("/admin").status_code == 302
