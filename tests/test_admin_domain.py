@@ -254,3 +254,13 @@ def test_audit_entries_newest_first(app, make_user):
         moderation.unlock(uuid, actor="4")
         assert [e.action for e in audit.entries()] == ["user.unlock", "user.enable", "user.disable"]
         assert audit.count() == 3
+
+
+def test_a_disabled_seller_cannot_add_a_listing(app, make_user):
+    """A request already past its token check when the account was disabled adds nothing."""
+    seller = make_user("13800000051", "a")
+    with app.app_context():
+        moderation.disable(seller, actor="1")
+        with pytest.raises(listings.SellerDisabled):
+            listings.add(seller, {"title": "漏网之鱼", "type": 1, "price": 5, "depreciatione": 90, "sold": 1})
+        assert db.session.execute(select(func.count()).select_from(Item)).scalar() == 0

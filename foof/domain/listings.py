@@ -30,7 +30,7 @@ from foof.domain.values import (  # noqa: F401  (re-exported: other modules read
     parse_text,
 )
 from foof.extensions import db
-from foof.models import HeldListing, Item, ListingDate, Order
+from foof.models import AccountBlock, HeldListing, Item, ListingDate, Order
 
 ON_SALE, SOLD, RESERVED, DELETED = 1, 2, 3, 4
 DELETED_STATES = (DELETED, -DELETED)
@@ -48,6 +48,11 @@ CATEGORIES = {
 MAX_IMAGES = 4
 #: ``orders.state`` (docs/rest-api.md): :data:`foof.domain.orders.OPEN` etc. are these.
 ORDER_OPEN, ORDER_CANCELLED, ORDER_COMPLETED = "0", "1", "2"
+
+
+class SellerDisabled(Invalid):
+    """A listing added by an account staff disabled (a request already past its token check
+    when the account was disabled). An :class:`Invalid`, so both faces refuse it as input."""
 
 
 #: Wire field → parser; the same rules serve add and modify (and the secondhand face's
@@ -114,6 +119,12 @@ def add(uuid: int, fields: Mapping[str, Any]) -> Item:
         db.session.add(item)
         db.session.flush()
         db.session.add(ListingDate(itemid=item.itemid, created_at=clock.now()))  # the console's chart
+        # Checked after the insert, with a locking read: a disable committing meanwhile either
+        # is seen here (its row is locked until it commits) or sees this item in its own
+        # locking read of the seller's listings and holds it (issue #15).
+        blocked = select(AccountBlock.uuid).where(AccountBlock.uuid == uuid).with_for_update()
+        if db.session.execute(blocked).first() is not None:
+            raise SellerDisabled()
         after_commit(events.item_changed, item.itemid)
         return item
 
@@ -196,7 +207,9 @@ def take_down(itemid: Any) -> Item:
 def hold_listings(uuid: int) -> int:
     """Hide every live listing of ``uuid`` (call inside a transaction); how many."""
     held = 0
-    live = select(Item).where(Item.uuid == uuid, Item.sold.not_in(DELETED_STATES)).order_by(Item.itemid)
+    live = (  # a locking read: the newest committed rows, and it waits for an add in flight
+        select(Item).where(Item.uuid == uuid, Item.sold.not_in(DELETED_STATES)).order_by(Item.itemid).with_for_update()
+    )
     for item in db.session.execute(live).scalars().all():
         sign = 1 if item.sold > 0 else -1
         previous = item.sold
