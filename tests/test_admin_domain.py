@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from foof.domain import audit, cards, listings, moderation
 from foof.domain.errors import Invalid, ItemNotFound, UserNotFound
 from foof.extensions import db
-from foof.models import AuditEntry, HeldListing, Item, Order, UserProfile
+from foof.models import AuditEntry, HeldListing, Item, Order, User, UserProfile
 from tests.test_rest import Person, call, ok, png, upload
 
 
@@ -102,7 +102,7 @@ def test_mail_verified_student_is_identified_on_rest(app, client, make_user):
     }
     assert ok(call(client, "GET", "/users/detail", headers=bearer))["identified"] == "1"
     with app.app_context():
-        assert cards.identified(db.session.get(__import__("foof.models", fromlist=["User"]).User, uuid)) == "1"
+        assert cards.identified(db.session.get(User, uuid)) == "1"
 
 
 def test_reject_shows_the_reason_and_a_new_upload_queues_again(app):

@@ -28,7 +28,7 @@ from foof.domain.errors import DomainError, Invalid, ItemNotFound, NotFound, Too
 from foof.domain.tx import atomic
 from foof.domain.values import parse_id
 from foof.extensions import db
-from foof.models import Item, Report
+from foof.models import Item, Report, User
 
 PRODUCT, USER = "product", "user"
 KINDS = (PRODUCT, USER)
@@ -190,8 +190,6 @@ def resolve(report_id: Any, action: Any, actor: int, reason: Any = "") -> int:
 
 def describe(report: Report) -> dict[str, Any]:
     """What the console shows of a report's target (also once deleted or disabled)."""
-    from foof.models import User
-
     info: dict[str, Any] = {"kind": report.kind, "target": report.target}
     if report.kind == PRODUCT:
         item = db.session.get(Item, report.target)
