@@ -78,6 +78,7 @@ TYPES = {
     "text/html; charset=utf-8",
     "image/jpeg",
     "text/plain",
+    "text/plain; version=0.0.4; charset=utf-8",  # /metrics (Prometheus text format)
 }
 ABSENT = object()  # a field that is only sent when it is the one under test
 
@@ -326,6 +327,10 @@ ROUTES = {
     ("/alipay/info", "POST"): rest({"out_trade_no": lambda w: f"{w.order:020d}"}, refuses_valid=True),
     ("/alipay/response", "POST"): spec("rest", body=ALIPAY_NOTICE, login=False, form=True, refuses_valid=True),
     ("/openapi.json", "GET"): rest(login=False),
+    # Operations (issue #14): no inputs; /metrics answers loopback clients (the test client is one).
+    ("/healthz", "GET"): legacy(token=False),
+    ("/readyz", "GET"): legacy(token=False),
+    ("/metrics", "GET"): legacy(token=False),
     ("/reports", "POST"): rest(
         {"kind": "product", "id": lambda w: f"{w.other:020d}", "reason": "fake", "note": "假货"}
     ),
