@@ -393,3 +393,27 @@ def test_a_new_hash_waits_its_turn_instead_of_being_refused(pool, app, client, m
     assert changed == [(200, {"status": "success"})]
     assert stored_hash(app, uuid).startswith("pbkdf2:sha256:1000$")
     assert login(app.test_client(), "new")["status"] == "success"
+
+
+def test_a_forked_child_starts_its_own_hash_threads(app):
+    import os
+    import warnings
+
+    with app.app_context():
+        stored = passwords.hash_password("y")  # the parent's hash threads exist now
+        read, write = os.pipe()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that forking a threaded process may deadlock: this child only
+            # runs passwords.check, whose threads it must start itself.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through the pipe
+            try:  # without new threads: HashBusy after FOOF_HASH_WAIT, nothing written
+                ok = passwords.check(stored, "y")[0]
+                os.write(write, b"ok" if ok else b"no")
+            finally:
+                os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(child, 0)
+        with os.fdopen(read, "rb") as fh:
+            assert fh.read() == b"ok" and status == 0

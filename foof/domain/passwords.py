@@ -210,6 +210,8 @@ class HashPool:
             if self.pending >= self.slots + waiting:
                 raise HashBusy()
             self.pending += 1
+            # A forked child has none of its parent's threads (they read as not alive).
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
             while len(self._threads) < self.slots:
                 thread = threading.Thread(target=self._work, name=f"foof-hash-{len(self._threads)}", daemon=True)
                 self._threads.append(thread)
