@@ -470,7 +470,7 @@ def find_account(who):
             )
         if uuids:
             return uuids[0]
-    if text_.isdigit() and int(text_) < 2**31 and db.session.get(User, int(text_)) is not None:
+    if text_.isascii() and text_.isdigit() and int(text_) < 2**31 and db.session.get(User, int(text_)) is not None:
         return int(text_)
     raise click.ClickException(f"no account with phone number or uuid {who!r}")
 

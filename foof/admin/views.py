@@ -321,7 +321,7 @@ def user_action(uuid, action):
 @staff_required
 def audit_page():
     raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 6 and int(raw) > 0 else 1
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) > 0 else 1
     total = audit.count()
     return _page(
         "audit.html",

@@ -28,7 +28,7 @@ from foof.models import AccountBlock, RateEvent, User, UserProfile
 
 def _actor_id(actor: object) -> int:
     text = str(actor)
-    return int(text) if text.isdigit() and len(text) < 10 else audit.CLI
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else audit.CLI
 
 
 def is_disabled(uuid: int) -> bool:
@@ -158,7 +158,7 @@ def search_users(query: object, limit: int = 30) -> list[dict[str, object]]:
         UserProfile.login.like(pattern, escape="\\"),
         UserProfile.alias.like(pattern, escape="\\"),
     ]
-    if query.isdigit() and len(query) < 10:
+    if query.isascii() and query.isdigit() and len(query) < 10:  # not "²" nor "١"
         conditions.append(User.uuid == int(query))
     stmt = (
         select(User, UserProfile)
