@@ -4,7 +4,7 @@ import html
 
 from flask import Blueprint, current_app, request
 
-from foof.domain import accounts, listings, mailverify, verification
+from foof.domain import accounts, listings, mailverify, moderation, tokens, verification
 from foof.domain.errors import (
     AccountDisabled,
     BadCode,
@@ -151,6 +151,7 @@ def mail_confirm(token):
         return _confirm_reply(token, wants_html)
     if wants_html or request.method == "HEAD":
         try:
+            _not_disabled(token)
             user, mailbox = mailverify.preview(token)
         except BadToken:
             return _page(FAILED_TEXT) if wants_html else render.reply(INVALID)
@@ -176,8 +177,17 @@ PAGE_STYLE = (
 )
 
 
+def _not_disabled(token):
+    """A link mailed before its account was disabled verifies nothing while the block lasts
+    (:class:`BadToken`, answered as any unusable link); it works again once enabled."""
+    uuid, _ = tokens.read_mail_token(token)
+    if isinstance(uuid, int) and 0 < uuid < 2**31 and moderation.is_disabled(uuid):
+        raise BadToken()
+
+
 def _confirm_reply(token, wants_html):
     try:
+        _not_disabled(token)
         mailverify.confirm(token)
     except BadToken:
         return _page(FAILED_TEXT) if wants_html else render.reply(INVALID)
