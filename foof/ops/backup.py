@@ -161,17 +161,30 @@ def make_backup(app, output=None, echo=click.echo):
             info = tarfile.TarInfo("manifest.json")
             info.size, info.mtime, info.mode = len(data), int(time.time()), PRIVATE_FILE
             tar.addfile(info, io.BytesIO(data))
+            vanished = 0
             with click.progressbar(members, label="archiving", item_show_func=lambda m: m and m[0][:40]) as bar:
                 for arcname, path in bar:
-                    tar.add(path, arcname=arcname, recursive=False)
+                    try:
+                        tar.add(path, arcname=arcname, recursive=False)
+                    except FileNotFoundError:  # removed while serving (a photo replaced, an item deleted)
+                        vanished += 1
         os.replace(partial, output)
-    echo(f"backup written to {output} ({manifest['files']} files, database {kind}, {os.path.getsize(output)} bytes)")
+    gone = f", {vanished} removed meanwhile and left out" if vanished else ""
+    echo(
+        f"backup written to {output} ({manifest['files'] - vanished} files{gone}, database {kind}, "
+        f"{os.path.getsize(output)} bytes)"
+    )
     return output
 
 
 def _safe_name(name):
     parts = name.split("/")
-    return not name.startswith("/") and ".." not in parts and "" not in parts and "\\" not in name
+    return (
+        len(parts) >= 2
+        and not set(parts) & {"", ".", ".."}
+        and "\\" not in name
+        and name.isprintable()  # no NUL, no control characters
+    )
 
 
 def _write_atomic(path, data_file, mode):
@@ -188,20 +201,87 @@ def _write_atomic(path, data_file, mode):
         raise
 
 
+def _manifest(tar, archive):
+    """The archive's manifest as a dict with a known format and database kind."""
+    try:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    except (KeyError, ValueError, AttributeError, OSError, tarfile.TarError):
+        raise click.ClickException(f"{archive} is not a FOOF backup (no manifest.json)") from None
+    if not isinstance(manifest, dict):
+        raise click.ClickException(f"{archive} is not a FOOF backup (its manifest.json is not an object)")
+    if manifest.get("format") != FORMAT:
+        raise click.ClickException(f"{archive} has backup format {manifest.get('format')!r}, expected {FORMAT}")
+    if manifest.get("database") not in ("sqlite", "mysql"):
+        raise click.ClickException(f"{archive} names no database kind (sqlite or mysql) in its manifest.json")
+    return manifest
+
+
+def _existing_parent(path):
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def _plan(tar, roots, database, kind, archive):
+    """``[(member, target path or None for the database, mode)]`` after checking every member:
+    nothing is written while one of them is refused, nor when the disk cannot hold them."""
+    plan, needed, seen = [], {}, set()
+    for member in tar.getmembers():
+        if member.name == "manifest.json" or member.isdir():
+            continue
+        if not member.isfile():  # links, devices, fifos: backup never writes them
+            raise click.ClickException(f"refusing the archive member {member.name!r} (not a regular file)")
+        if not _safe_name(member.name):
+            raise click.ClickException(f"refusing the archive member {member.name!r}")
+        top, _, rest = member.name.partition("/")
+        if top == "database":
+            expected = "foof.db" if kind == "sqlite" else "dump.sql"
+            if rest != expected:
+                raise click.ClickException(f"unexpected database member {rest!r}")
+            plan.append((member, None, PRIVATE_FILE))
+            where = os.path.dirname(database) if database else tempfile.gettempdir()
+        elif top in roots:
+            if top == "instance" and rest.split("/")[0] in SKIP_INSTANCE:
+                raise click.ClickException(f"refusing the archive member {member.name!r} (never archived)")
+            target = os.path.join(roots[top], *rest.split("/"))
+            probe = target
+            while probe != roots[top]:  # a folder where a file goes, or a file where a folder goes
+                if (probe == target and os.path.isdir(probe)) or (probe != target and os.path.isfile(probe)):
+                    raise click.ClickException(f"refusing the archive member {member.name!r} (a file and a folder)")
+                probe = os.path.dirname(probe)
+            mode = PRIVATE_FILE if top == "instance" else 0o644
+            plan.append((member, target, mode))
+            where = roots[top]
+        else:
+            raise click.ClickException(f"unexpected archive member {member.name!r}")
+        if member.name in seen or any(other.startswith(member.name + "/") for other in seen):
+            raise click.ClickException(f"refusing the archive member {member.name!r} (named twice)")
+        if any(member.name.startswith(other + "/") for other in seen):
+            raise click.ClickException(f"refusing the archive member {member.name!r} (a file and a folder)")
+        seen.add(member.name)
+        where = _existing_parent(os.path.abspath(where))
+        needed[where] = needed.get(where, 0) + member.size
+    for where, size in needed.items():
+        free = shutil.disk_usage(where)[2]
+        if size + 64 * 1024 * 1024 > free:
+            raise click.ClickException(
+                f"not enough free space in {where} to restore {archive}: {size} bytes needed, {free} free"
+            )
+    return plan
+
+
 def restore_backup(app, archive, echo=click.echo):
     cfg = app.config
     url = cfg["SQLALCHEMY_DATABASE_URI"]
     try:
         tar = tarfile.open(archive, mode="r:gz")
-    except (OSError, tarfile.TarError) as exc:
+    except (OSError, tarfile.TarError, EOFError) as exc:
         raise click.ClickException(f"{archive} is not a FOOF backup: {exc}") from None
     with tar:
-        try:
-            manifest = json.load(tar.extractfile("manifest.json"))
-        except (KeyError, ValueError, AttributeError):
-            raise click.ClickException(f"{archive} is not a FOOF backup (no manifest.json)") from None
-        if manifest.get("format") != FORMAT:
-            raise click.ClickException(f"{archive} has backup format {manifest.get('format')}, expected {FORMAT}")
+        manifest = _manifest(tar, archive)
         database = _sqlite_path(url)
         want = "sqlite" if database else "mysql"
         if manifest["database"] != want:
@@ -209,33 +289,32 @@ def restore_backup(app, archive, echo=click.echo):
                 f"the archive holds a {manifest['database']} database but FOOF is configured for {want}"
             )
         roots = {"media": cfg["FOOF_MEDIA_ROOT"], "upload": cfg["FOOF_UPLOAD_ROOT"], "instance": app.instance_path}
-        members = [m for m in tar.getmembers() if m.isfile() and m.name != "manifest.json"]
+        try:
+            plan = _plan(tar, roots, database, want, archive)
+        except (OSError, tarfile.TarError, EOFError) as exc:
+            raise click.ClickException(f"{archive} cannot be read: {exc}") from None
         notes = []
         with app.app_context():
             db.session.remove()
             db.engine.dispose()  # no connection of ours keeps the old file open
-        with click.progressbar(members, label="restoring") as bar:
-            for member in bar:
-                if not _safe_name(member.name):
-                    raise click.ClickException(f"refusing the archive member {member.name!r}")
-                top, _, rest = member.name.partition("/")
-                source = tar.extractfile(member)
-                if top == "database":
-                    _restore_database(url, database, rest, source)
-                    continue
-                if top not in roots:
-                    raise click.ClickException(f"unexpected archive member {member.name!r}")
-                target = os.path.join(roots[top], *rest.split("/"))
-                mode = 0o644
-                if top == "instance":
-                    mode = PRIVATE_FILE
-                    if rest == "foof.cfg" and os.path.exists(target):
+        try:
+            with click.progressbar(plan, label="restoring") as bar:
+                for member, target, mode in bar:
+                    source = tar.extractfile(member)
+                    if target is None:
+                        _restore_database(url, database, member.name.partition("/")[2], source)
+                        continue
+                    if member.name == "instance/foof.cfg" and os.path.exists(target):
                         target += ".restored"
                         notes.append(f"kept the existing instance/foof.cfg; the archive's is {target}")
-                _write_atomic(target, source, mode)
+                    _write_atomic(target, source, mode)
+        except (OSError, tarfile.TarError, EOFError) as exc:
+            raise click.ClickException(f"restoring {archive} stopped part-way: {exc}") from None
     for note in notes:
         echo(note)
-    echo(f"restored {len(members)} files from {archive} (backup of {manifest['created']})")
+    created = manifest.get("created")
+    when = f" (backup of {created})" if isinstance(created, str) else ""
+    echo(f"restored {len(plan)} files from {archive}{when}")
 
 
 def _restore_database(url, database, name, source):
