@@ -12,6 +12,24 @@ import sys
 
 from foof import create_app
 
+
+def _limit_malloc_arenas(arenas=2):
+    """At most ``arenas`` glibc malloc arenas (M_ARENA_MAX), before any worker thread starts:
+    by default glibc gives each busy thread its own arena, and 8 waitress threads plus the hash
+    threads then keep tens of MB each has freed (measured on MariaDB: the fetchnew run 105 ->
+    85 MB, search 137 -> 120 MB, logins 151 -> 140 MB). ``MALLOC_ARENA_MAX`` in the
+    environment wins; elsewhere than glibc this does nothing."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, arenas)  # -8 = M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+_limit_malloc_arenas()
 app = create_app()
 
 

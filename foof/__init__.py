@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from foof import accesslog, admin, cli, config, legacy, ops, rest, search, senders, serving
-from foof.domain import media
+from foof.domain import media, passwords
 from foof.extensions import db, jwt
 from foof.filemodes import tighten
 
@@ -87,6 +87,7 @@ def create_app(test_config=None):
     _tune_sqlite(app)
     app.extensions["foof.senders"] = senders.build(app.config, app.instance_path)
     app.extensions["foof.image_decodes"] = media.decode_slots(app.config["FOOF_IMAGE_DECODES"])
+    passwords.init_app(app)  # a bad FOOF_PASSWORD_HASH_METHOD stops start-up with a clear error
     search.init_app(app)
     rest.init_app(app)
     legacy.init_app(app)

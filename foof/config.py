@@ -114,11 +114,11 @@ DEFAULTS = {
     # Hashes running at once, on their own threads (0 = the cores this process may use); how
     # many more requests may wait for one, and for how many seconds, before the answer is "too
     # frequent" (keep slots + waiting below FOOF_THREADS so other requests keep worker threads);
-    # the nice value of the hash threads (0 = the requests' priority).
+    # how much the hash threads' nice value is raised (19 = lowest priority; 0 = the requests').
     "FOOF_HASH_SLOTS": 0,
     "FOOF_HASH_WAITING": 16,
     "FOOF_HASH_WAIT": 10.0,
-    "FOOF_HASH_NICE": 5,
+    "FOOF_HASH_NICE": 19,
     "FOOF_LOG_LEVEL": "INFO",
     # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
     "FOOF_DB_POOL_SIZE": 12,

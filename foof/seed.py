@@ -13,7 +13,6 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from PIL import Image
 from sqlalchemy import func, insert, select, update
 
 from foof import demo
@@ -51,6 +50,8 @@ def batches(rows, size=BATCH):
 
 def _tiny_jpeg(kind):
     out = io.BytesIO()
+    from PIL import Image  # imported here: the server never needs Pillow until an upload
+
     Image.new("RGB", (48, 48), COLOURS[kind]).save(out, "JPEG", quality=60)
     return out.getvalue()
 

@@ -417,3 +417,29 @@ def test_a_forked_child_starts_its_own_hash_threads(app):
         _, status = os.waitpid(child, 0)
         with os.fdopen(read, "rb") as fh:
             assert fh.read() == b"ok" and status == 0
+
+
+def test_create_app_refuses_a_method_below_owasp(config):
+    from foof import create_app
+
+    config["FOOF_PASSWORD_HASH_METHOD"] = "argon2id:m=1024,t=1,p=1"
+    with pytest.raises(ValueError):
+        create_app(config)
+
+
+def test_an_upgrade_never_overwrites_a_password_changed_during_the_check(app, client, make_user, monkeypatch):
+    """The slow check of an old hash runs without a transaction; a password change that
+    commits meanwhile must survive the upgrade that follows the (old) correct password."""
+    uuid = make_user(PHONE, sha1("old"))
+    set_hash(app, uuid, generate_password_hash(sha1("old"), method="pbkdf2:sha256:1001"))  # not current: upgraded
+    real_check = passwords.check
+    newer = generate_password_hash(sha1("new"), method="pbkdf2:sha256:1000")
+
+    def check_then_change(stored, password):
+        result = real_check(stored, password)
+        set_hash(app, uuid, newer)  # another request changes the password while this one checks
+        return result
+
+    monkeypatch.setattr(passwords, "check", check_then_change)
+    login(client, sha1("old"))
+    assert stored_hash(app, uuid) == newer

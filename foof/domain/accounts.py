@@ -274,7 +274,8 @@ def admin_reset_password(uuid: int, password: str, actor: str = "cli") -> None:
 def check_password(uuid: int, stored: str, password: str, subject: str | None = None) -> int:
     """Check ``password`` for account ``uuid`` under the guess limit: :class:`TooFrequent`
     when the account's guesses are used up (nothing checked), :class:`WrongPassword`, else
-    the moment (ms) the checked hash was read. A legacy clear-text row is re-hashed on success.
+    the moment (ms) the checked hash was read. A hash that is not the configured method and
+    parameters (the old server's clear text, scrypt, weaker Argon2id) is replaced on success.
 
     The hash is read again here with the password-change time (``stored`` is what the
     caller found; the row may have changed since). What a correct password earns — a
@@ -288,7 +289,11 @@ def check_password(uuid: int, stored: str, password: str, subject: str | None = 
     if row is None:
         raise WrongPassword()
     stored, changed_ms = row.password, row.password_changed_ms
-    ok, upgraded = passwords.check(stored, password)
+    try:
+        ok, upgraded = passwords.check(stored, password)
+    except passwords.HashBusy:
+        atomic(ratelimit.give_back, event)  # nothing was checked: not a guess
+        raise
     if not ok:
         seclog.event("login.failed", uuid=uuid)
         raise WrongPassword()  # the reservation stays: it was a failed guess
@@ -301,11 +306,13 @@ def check_password(uuid: int, stored: str, password: str, subject: str | None = 
     def work() -> None:
         ratelimit.give_back(event)
         if upgraded:
-            db.session.execute(update(User).where(User.uuid == uuid).values(password=upgraded))
+            # Only over the hash that was checked: a password changed during the slow check
+            # must not be overwritten by a hash of the old one.
+            db.session.execute(update(User).where(User.uuid == uuid, User.password == stored).values(password=upgraded))
 
     atomic(work)
     if upgraded:
-        log.info("user %s: legacy clear-text password re-hashed", uuid)
+        log.info("user %s: password re-hashed to the configured method", uuid)
     # Not before the change it saw (its time is one ms ahead of that commit, see
     # password_changed), so a login right after a change is valid.
     return max(read_ms, int(changed_ms or 0))

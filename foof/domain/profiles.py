@@ -190,7 +190,11 @@ def reset_password(username: Any, answer: Any, new: Any) -> int:
         raise UserNotFound()
     stored = profile.reset_answer
     event = accounts.reserve_guess(accounts.guess_subject(uuid), RESET_KIND)
-    ok, _ = passwords.check(stored, answer.strip().lower())
+    try:
+        ok, _ = passwords.check(stored, answer.strip().lower())
+    except passwords.HashBusy:
+        atomic(ratelimit.give_back, event)  # nothing was checked: not a guess
+        raise
     if not ok:
         raise WrongPassword()
     secret = passwords.hash_password(_sha1(new))
