@@ -8,6 +8,27 @@ import logging
 import os
 import re
 import secrets
+import sys
+
+
+def _jwt_without_cryptography():
+    """Import PyJWT while ``cryptography`` looks absent, so it skips its RSA/EC algorithms.
+
+    FOOF signs and verifies login tokens with HS256 only, and PyJWT would otherwise import
+    cryptography at start-up: 8.2 MB of resident memory in every idle server (issue #13's
+    memory profile). Alipay's signing still imports cryptography when it is first used
+    (foof/domain/payments.py), after this has run; ``jwt.algorithms.has_crypto`` stays False,
+    so RS256 tokens would be refused, which FOOF never issues."""
+    if "cryptography" in sys.modules or "jwt" in sys.modules:
+        return
+    sys.modules["cryptography"] = None  # an import of it now raises ModuleNotFoundError
+    try:
+        import jwt  # noqa: F401
+    finally:
+        del sys.modules["cryptography"]
+
+
+_jwt_without_cryptography()
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider

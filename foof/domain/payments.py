@@ -28,17 +28,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from flask import current_app
 
 from foof.domain import clock, orders
 from foof.domain.errors import DomainError, Invalid, NotOwner
 from foof.extensions import db
+
+if TYPE_CHECKING:  # cryptography costs ~8 MB of RSS: imported when Alipay is first used
+    from cryptography.hazmat.primitives.asymmetric import rsa
 from foof.models import Item, Order
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ def _key_text(value: str) -> str:
 
 
 def _load_key(value: str, private: bool) -> rsa.RSAPrivateKey | rsa.RSAPublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     text = _key_text(value)
     loader: Any  # a private or a public key loader
     if "-----BEGIN" in text:
@@ -116,6 +119,8 @@ def settings() -> Settings:
     notify_url = (cfg.get("FOOF_ALIPAY_NOTIFY_URL") or "").strip()
     if not notify_url:
         notify_url = str(cfg.get("FOOF_PUBLIC_URL") or "").rstrip("/") + "/alipay/response"
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     cache = current_app.extensions.setdefault("foof.alipay", {})
     raw = (app_id, str(private), str(public), notify_url)
     if raw not in cache:
@@ -146,11 +151,18 @@ def signing_content(params: Mapping[str, Any], skip_empty: bool = True) -> str:
 
 
 def sign(content: str, private_key: rsa.RSAPrivateKey) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     signature = private_key.sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(signature).decode("ascii")
 
 
 def verify(content: str, signature: object, public_key: rsa.RSAPublicKey) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     try:
         # A "+" that reached us as a space (an unencoded form value) is still a "+".
         text = str(signature).replace(" ", "+").replace("\r", "").replace("\n", "")
