@@ -21,6 +21,27 @@ from foof.extensions import db
 from foof.models import LEGACY_TABLES, Chat, Favourite, Item, Order, RateEvent, User
 from foof.schema import create_schema, rebuild_search_index  # create_schema: also imported from here
 
+#: The largest id a row has (INT columns); a bigger number names no account.
+MAX_ID = 2**31 - 1
+
+
+def _check_text(value, name):
+    """An argument that cannot be stored: text with lone surrogates (bytes that are not UTF-8 on
+    the command line, kept by Python as surrogate escapes). One line, not a driver traceback."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise click.ClickException(f"{name.replace('_', '-')} is not valid UTF-8 text") from None
+
+
+def _existing_user(uuid):
+    """The account row of ``uuid`` (a command-line integer), or one line."""
+    row = db.session.get(User, uuid) if 0 < uuid <= MAX_ID else None
+    if row is None:
+        raise click.ClickException(f"no account with uuid {uuid}")
+    return row
+
 
 def database_errors(command):
     """One line instead of a driver traceback when the database is unreachable or lacks a table."""
@@ -30,6 +51,8 @@ def database_errors(command):
 
     @functools.wraps(command)
     def run(*args, **kwargs):
+        for name, value in kwargs.items():
+            _check_text(value, name)
         try:
             return command(*args, **kwargs)
         except (OperationalError, ProgrammingError) as exc:
@@ -350,9 +373,7 @@ def _one_account(phone):
 def renumber_user(uuid, phonenumber):
     """Give account UUID a new phone number (a duplicate's way to log in again)."""
     _check_phone(phonenumber)
-    user = db.session.get(User, uuid)
-    if user is None:
-        raise click.ClickException(f"no account with uuid {uuid}")
+    user = _existing_user(uuid)
     if _one_account(phonenumber):
         raise click.ClickException(f"phone number {phonenumber} is already registered")
     old = user.phonenumber
@@ -373,10 +394,8 @@ def merge_users(remove, keep, yes):
     delete REMOVE (for two accounts of one person sharing a phone number)."""
     if remove == keep:
         raise click.ClickException("name two different accounts")
-    a, b = db.session.get(User, remove), db.session.get(User, keep)
-    for uuid, row in ((remove, a), (keep, b)):
-        if row is None:
-            raise click.ClickException(f"no account with uuid {uuid}")
+    for uuid in (remove, keep):
+        _existing_user(uuid)
     if not yes:
         click.confirm(f"move everything of account {remove} to {keep} and delete {remove}?", abort=True)
     from foof.models import AccountBlock, Credential, UserProfile, WebSession
@@ -442,6 +461,7 @@ def _read_password(password, from_stdin, label="password"):
         password = click.prompt(
             f"new {label}", hide_input=True, confirmation_prompt=True, default="", show_default=False
         )
+    _check_text(password, "the password")
     if not password.strip():
         raise click.ClickException("the password must not be empty or only spaces")
     if len(password) > 255:

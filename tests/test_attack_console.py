@@ -2,6 +2,7 @@
 ``str.isdigit`` accepts but ``int`` refuses or reads differently, in queries and arguments."""
 
 import pytest
+from sqlalchemy import func, select, text
 
 from foof.extensions import db
 from foof.models import AccountBlock, User
@@ -53,3 +54,45 @@ def test_account_commands_answer_hostile_names_in_one_line(app, runner, admin, w
     with app.app_context():
         assert db.session.get(User, admin) is not None
         assert db.session.get(AccountBlock, admin) is None  # "uuid:١" is not uuid 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["renumber-user", "--", "99999999999999999999999", "13900000002"],
+        ["renumber-user", "--", "2147483648", "13900000002"],
+        ["renumber-user", "--", "0", "13900000002"],
+        ["merge-users", "--yes", "--", "99999999999999999999", "1"],
+        ["merge-users", "--yes", "--", "1", "99999999999999999999"],
+        ["disable-user", "--reason", "\udcff", "--", "13900000001"],
+        ["disable-user", "--", "\udcff"],
+        ["enable-user", "--", "139\udcff"],
+        ["unlock-user", "--", "uuid:\udcff"],
+        ["reset-password", "--", "\udcff"],
+        ["create-user", "--", "13900000005", "\udcff"],
+        ["grant-role", "--", "\udcff", "admin"],
+        ["grant-role", "--", "x" * 300, "admin"],
+        ["grant-role", "--", "", "moderator"],
+    ],
+    ids=lambda args: " ".join(args)[:40].encode("ascii", "backslashreplace").decode(),
+)
+def test_huge_ids_and_undecodable_arguments_are_one_line(app, runner, admin, args):
+    """Numbers past any id, and bytes that are not UTF-8 on the command line (Python keeps them
+    as lone surrogates, as in ``disable-user --reason $'\\xff'``): one line, nothing changed."""
+    result = runner.invoke(args=args, input="pw\npw\n")
+    assert result.exit_code == 1, (args, result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert lines and lines[-1].startswith("Error: ") and "Traceback" not in result.output, (args, result.output)
+    with app.app_context():
+        assert db.session.get(AccountBlock, admin) is None
+        assert db.session.get(User, admin).phonenumber == "13900000001"
+        assert db.session.execute(select(func.count()).select_from(User)).scalar() == 1
+
+
+def test_grant_role_on_a_database_without_tables_is_one_line(app, runner, admin):
+    with app.app_context():
+        db.session.execute(text("DROP TABLE user_profiles"))
+        db.session.commit()
+    result = runner.invoke(args=["grant-role", "13900000001", "student"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, (result.output, result.exception)
+    assert result.output.strip().splitlines()[-1].startswith("Error: database ")

@@ -4,12 +4,14 @@
 import click
 from flask.cli import with_appcontext
 
+from foof.cli import database_errors
 from foof.domain import cards
 from foof.domain.errors import Invalid, UserNotFound
 
 
 @click.command("grant-role")
 @with_appcontext
+@database_errors
 @click.argument("who")
 @click.argument("role", type=click.Choice(sorted(cards.ROLE_NAMES)))
 def grant_role(who, role):
