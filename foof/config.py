@@ -122,8 +122,9 @@ DEFAULTS = {
     "FOOF_LOG_LEVEL": "INFO",
     # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
     "FOOF_DB_POOL_SIZE": 12,
-    # Answer the hot reads on waitress's I/O thread (foof/serving.py): "auto" (SQLite only),
-    # "always" (MySQL too) or "off".
+    # Answer the hot reads on waitress's I/O thread (foof/serving.py): "auto" (SQLite, and
+    # MySQL through mysqlclient, whose reads are sent without waiting), "always" (PyMySQL too,
+    # which waits on the I/O thread) or "off".
     "FOOF_INLINE_READS": "auto",
     # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted.
     "FOOF_TRUST_PROXY": 0,

@@ -167,10 +167,15 @@ def test_pipelined_requests_are_answered_in_order(app, live, people):
 def test_inline_is_for_sqlite_unless_chosen_otherwise(app, config):
     from foof import create_app
 
-    on_sqlite = config["FOOF_DATABASE_URL"].startswith("sqlite")
+    from foof.extensions import db
+
+    with app.app_context():
+        driver = db.engine.dialect.driver
+    # auto: SQLite, and MySQL through mysqlclient (its reads are sent without waiting)
+    inlined = config["FOOF_DATABASE_URL"].startswith("sqlite") or driver == "mysqldb"
     assert app.config["FOOF_INLINE_READS"] == "auto"
-    assert serving.inline_wanted(app) is on_sqlite
-    for value, wanted in (("always", True), ("OFF", False), ("0", False), (True, True), ("auto", on_sqlite)):
+    assert serving.inline_wanted(app) is inlined
+    for value, wanted in (("always", True), ("OFF", False), ("0", False), (True, True), ("auto", inlined)):
         assert serving.inline_wanted(create_app(dict(config, FOOF_INLINE_READS=value))) is wanted
     with pytest.raises(ValueError, match="FOOF_INLINE_READS must be one of auto, always, off"):
         create_app(dict(config, FOOF_INLINE_READS="sometimes"))
