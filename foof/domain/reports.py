@@ -161,6 +161,19 @@ def resolve(report_id: Any, action: Any, actor: int, reason: Any = "") -> int:
         report = get(report_id)
         if report.state != OPEN:
             raise ReportNotOpen()
+        # Claim the report before acting: of two staff resolving it at once, the second's
+        # conditional update finds it resolved (MySQL waits for the first's row lock, SQLite
+        # retries the whole work), and its action is rolled back with it.
+        now = clock.now()
+        resolved = {"state": RESOLVED, "open_key": None, "resolved_at": now, "resolver": actor, "resolution": action}
+        claimed = db.session.execute(
+            update(Report)
+            .where(Report.id == report.id, Report.state == OPEN)
+            .values(**resolved)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]  # a CursorResult
+        if claimed != 1:
+            raise ReportNotOpen()
         if action == TAKEDOWN:
             if report.kind != PRODUCT:
                 raise Invalid()
@@ -176,14 +189,14 @@ def resolve(report_id: Any, action: Any, actor: int, reason: Any = "") -> int:
             if cards.is_staff(uuid):
                 raise StaffTarget()
             moderation.disable_in(uuid, reason or REASONS.get(report.reason, ""), str(actor))
-        closed = db.session.execute(
+        others = db.session.execute(
             update(Report)
             .where(Report.kind == report.kind, Report.target == report.target, Report.state == OPEN)
-            .values(state=RESOLVED, open_key=None, resolved_at=clock.now(), resolver=actor, resolution=action)
+            .values(**resolved)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]  # a CursorResult
         audit.record(actor, "report." + action, "report", report.id, reason)
-        return int(closed)
+        return 1 + int(others)
 
     return atomic(work)
 
