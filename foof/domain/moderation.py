@@ -25,6 +25,9 @@ from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
 from foof.models import AccountBlock, RateEvent, User, UserProfile
 
+#: The ``rate_locks`` kind that serialises disabling one account.
+BLOCK_LOCK = "account:block"
+
 
 def _actor_id(actor: object) -> int:
     text = str(actor)
@@ -45,7 +48,12 @@ def disable_in(uuid: int, reason: str = "", actor: str = "cli") -> bool:
     uuid = int(uuid)
     if db.session.get(User, uuid) is None:
         raise UserNotFound()
-    if db.session.get(AccountBlock, uuid) is not None:
+    # Two disables at once (two staff, the console and the command line): the lock row makes
+    # the second wait (MySQL) or retry (SQLite), and the locking read then sees the first's
+    # block, so it answers "already disabled" instead of a duplicate key.
+    ratelimit.hold(BLOCK_LOCK, uuid)
+    blocked = select(AccountBlock.uuid).where(AccountBlock.uuid == uuid).with_for_update()
+    if db.session.execute(blocked).first() is not None:
         return False
     db.session.add(AccountBlock(uuid=uuid, since=clock.now(), reason=str(reason)[:255], actor=str(actor)[:64]))
     accounts.password_changed(uuid)  # every token and session ends with this commit
