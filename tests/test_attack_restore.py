@@ -5,6 +5,8 @@ every member; ``backup`` survives files that vanish while it archives them."""
 import collections
 import io
 import json
+import os
+import stat
 import tarfile
 
 import pytest
@@ -145,3 +147,32 @@ def test_a_member_named_twice_refuses_the_archive(app, tmp_path, media_root):
     path = _archive(tmp_path / "nested.tar.gz", [("media/avatar/a", b"1"), ("media/avatar/a/b.jpg", b"2")])
     assert "a file and a folder" in _one_line_refusal(_restore(app, path))
     assert not (media_root / "avatar" / "a").exists()
+
+
+@pytest.mark.parametrize("where", ["/nonexistent/dir/x.tar.gz", "/proc/x.tar.gz", "{tmp}/missing/x.tar.gz"])
+def test_backup_to_a_folder_it_cannot_write_is_one_line(app, tmp_path, where):
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["backup", "-o", where.format(tmp=tmp_path)])
+    line = _one_line_refusal(result)
+    assert "x.tar.gz" in line
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_backup_to_a_name_that_is_not_utf8_prints_it(app, tmp_path):
+    target = str(tmp_path) + "/backup-\udcff.tar.gz"  # a byte 0xff in the name, as the shell passes it
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["backup", "-o", target])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert os.path.exists(target) and "backup written to" in result.output
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+def test_a_failed_backup_leaves_no_partial_archive(app, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup.tarfile.TarFile, "add", broken)
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["backup", "-o", str(tmp_path)])
+    assert "No space left on device" in _one_line_refusal(result)
+    assert not list(tmp_path.glob("foof-backup-*"))

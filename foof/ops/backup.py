@@ -115,8 +115,20 @@ def make_backup(app, output=None, echo=click.echo):
         output = os.path.join(folder, f"foof-backup-{stamp}.tar.gz")
     elif os.path.isdir(output):
         output = os.path.join(output, f"foof-backup-{stamp}.tar.gz")
+    shown = click.format_filename(output)  # a name with bytes that are not UTF-8 prints too
     if os.path.exists(output):
-        raise click.ClickException(f"{output} exists already: choose another name")
+        raise click.ClickException(f"{shown} exists already: choose another name")
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(f"cannot write {shown}: {click.format_filename(folder)} is not a writable folder")
+    try:
+        return _write_backup(app, url, output, shown, echo)
+    except OSError as exc:
+        raise click.ClickException(f"backup to {shown} failed: {exc.strerror or exc}") from None
+
+
+def _write_backup(app, url, output, shown, echo):
+    cfg = app.config
     database = _sqlite_path(url)
     with tempfile.TemporaryDirectory(prefix="foof-backup-") as scratch:
         os.chmod(scratch, PRIVATE_DIR)
@@ -156,22 +168,28 @@ def make_backup(app, output=None, echo=click.echo):
             "files": len(members),
         }
         partial = output + ".partial"
-        with _private_create(partial) as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            data = json.dumps(manifest, indent=1).encode()
-            info = tarfile.TarInfo("manifest.json")
-            info.size, info.mtime, info.mode = len(data), int(time.time()), PRIVATE_FILE
-            tar.addfile(info, io.BytesIO(data))
-            vanished = 0
-            with click.progressbar(members, label="archiving", item_show_func=lambda m: m and m[0][:40]) as bar:
-                for arcname, path in bar:
-                    try:
-                        tar.add(path, arcname=arcname, recursive=False)
-                    except FileNotFoundError:  # removed while serving (a photo replaced, an item deleted)
-                        vanished += 1
-        os.replace(partial, output)
+        raw = _private_create(partial)  # O_EXCL: never someone else's file
+        try:
+            with raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                data = json.dumps(manifest, indent=1).encode()
+                info = tarfile.TarInfo("manifest.json")
+                info.size, info.mtime, info.mode = len(data), int(time.time()), PRIVATE_FILE
+                tar.addfile(info, io.BytesIO(data))
+                vanished = 0
+                with click.progressbar(members, label="archiving", item_show_func=lambda m: m and m[0][:40]) as bar:
+                    for arcname, path in bar:
+                        try:
+                            tar.add(path, arcname=arcname, recursive=False)
+                        except FileNotFoundError:  # removed while serving (a photo replaced, an item deleted)
+                            vanished += 1
+            os.replace(partial, output)
+        except BaseException:
+            if os.path.exists(partial):
+                os.unlink(partial)  # no half archive left beside the real ones
+            raise
     gone = f", {vanished} removed meanwhile and left out" if vanished else ""
     echo(
-        f"backup written to {output} ({manifest['files'] - vanished} files{gone}, database {kind}, "
+        f"backup written to {shown} ({manifest['files'] - vanished} files{gone}, database {kind}, "
         f"{os.path.getsize(output)} bytes)"
     )
     return output
