@@ -166,7 +166,6 @@ def test_pipelined_requests_are_answered_in_order(app, live, people):
 
 def test_inline_is_for_sqlite_unless_chosen_otherwise(app, config):
     from foof import create_app
-
     from foof.extensions import db
 
     with app.app_context():
