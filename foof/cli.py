@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, inspect, select, text, update
 
-from foof.domain import accounts, clock, events, moderation
+from foof.domain import accounts, clock, events, moderation, seclog
 from foof.domain.errors import Invalid, PhoneTaken, UserNotFound
 from foof.extensions import db
 from foof.models import LEGACY_TABLES, Chat, Favourite, Item, Order, RateEvent, User
@@ -379,7 +379,7 @@ def renumber_user(uuid, phonenumber):
     old = user.phonenumber
     user.phonenumber = phonenumber
     db.session.commit()
-    accounts_log(f"account {uuid}: phone number changed from {old} to {phonenumber}")
+    seclog.event("account.renumbered", uuid=uuid, old=seclog.mask(old), new=seclog.mask(phonenumber), actor="cli")
     click.echo(f"account {uuid} now logs in with {phonenumber} (was {old}); tell its owner.")
 
 
@@ -424,18 +424,12 @@ def merge_users(remove, keep, yes):
     session.commit()
     events.user_changed(keep)
     events.user_changed(remove)  # the writer drops a row that is gone
-    accounts_log(f"account {remove} merged into {keep}: {counts}")
+    seclog.event("account.merged", uuid=remove, into=keep, actor="cli", **counts)
     click.echo(
         f"merged account {remove} into {keep}: {counts['items']} items, {counts['favourites']} favourites, "
         f"{counts['chats']} chat messages, {counts['orders']} orders moved; account {remove} deleted. "
         "Run 'flask --app foof reindex' to refresh search."
     )
-
-
-def accounts_log(message):
-    import logging
-
-    logging.getLogger("foof.security").info("admin %s", message)
 
 
 # --------------------------------------------------------------------------------------------

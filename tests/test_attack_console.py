@@ -96,3 +96,18 @@ def test_grant_role_on_a_database_without_tables_is_one_line(app, runner, admin)
     result = runner.invoke(args=["grant-role", "13900000001", "student"])
     assert result.exit_code == 1 and "Traceback" not in result.output, (result.output, result.exception)
     assert result.output.strip().splitlines()[-1].startswith("Error: database ")
+
+
+def test_renumber_and_merge_log_masked_numbers(app, runner, admin, make_user, caplog):
+    """The security log masks phone numbers (``139****0001``): the account commands too."""
+    import logging
+
+    other = make_user("13800000091", "x")
+    caplog.set_level(logging.INFO, logger="foof.security")
+    assert runner.invoke(args=["renumber-user", str(other), "13800000092"]).exit_code == 0
+    assert runner.invoke(args=["merge-users", "--yes", str(other), str(admin)]).exit_code == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "foof.security"]
+    assert any(line.startswith("account.renumbered ") and "138****0091" in line for line in lines), lines
+    assert any(line.startswith("account.merged ") and f"into={admin}" in line for line in lines), lines
+    for number in ("13800000091", "13800000092"):
+        assert not any(number in line for line in lines), lines
