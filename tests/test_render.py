@@ -487,3 +487,13 @@ def test_oversized_avatar_writes_nothing(app, client, member, token_for, media_r
     _assert_too_large(reply)
     assert _users(app) == before
     assert sorted(os.listdir(media_root / "avatar")) == files_before
+
+
+def test_a_text_type_with_a_non_ascii_digit_renders_as_text():
+    """An old database's VARCHAR ``type`` holding "²" ("²".isdigit() is True, int() refuses it)
+    is rendered as the text it is, not a crash."""
+    from foof.legacy.schemas import _number
+
+    assert _number("²") == "²"
+    assert _number("-12") == -12
+    assert _number("١") == "١"

@@ -45,7 +45,7 @@ def _flag(value):
 
 def _number(value):
     # An old database may hold ``type`` as VARCHAR (the seed's schema); it renders a number.
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():  # "²".isdigit() too
         return int(value)
     return value
 

@@ -279,8 +279,6 @@ class WhooshBackend(SearchBackend):
                 keys = sorted({key for k, key in batch if k == kind})
                 if not keys:
                     continue
-                docs = _load(kind, keys)
-                db.session.remove()
                 ix = self._open(kind)
                 if ix is None:
                     if not self._warned_missing:
@@ -289,6 +287,11 @@ class WhooshBackend(SearchBackend):
                     continue
                 writer = self._lock_writer(ix)
                 try:
+                    # The rows are read only once the index lock is held: of two processes
+                    # updating the same listing (the server, and `disable-user` from the
+                    # command line), the one that commits last has read the row last.
+                    docs = _load(kind, keys)
+                    db.session.remove()
                     for key, doc in docs.items():
                         if doc is None:
                             writer.delete_by_term("id", str(key))
