@@ -148,16 +148,37 @@ def _find_or_count(username: Any, kind: str = accounts.GUESS) -> User:
         raise
 
 
-def login(username: Any, password: Any) -> tuple[User, int]:
-    """``(user, issued_ms)`` after checking the password: guesses are limited per account,
-    together with the legacy login and oldPassword (10 per 15 minutes), whichever name is
-    used. ``issued_ms`` is when the checked hash was read: the session it starts must not
-    survive a password change after it (:func:`foof.domain.sessions.start`)."""
+#: What a login needs, in one statement: the account, its hash, and the name the reply shows.
+_LOGIN = (
+    select(User.uuid, User.password, User.phonenumber, UserProfile.uuid.label("profile"), UserProfile.login)
+    .select_from(User)
+    .outerjoin(UserProfile, UserProfile.uuid == User.uuid)
+)
+
+
+def login(username: Any, password: Any) -> tuple[int, str, int]:
+    """``(uuid, name, issued_ms)`` after checking the password: guesses are limited per
+    account, together with the legacy login and oldPassword (10 per 15 minutes), whichever
+    name is used; ``name`` is the login name, else the phone number (what the reply shows).
+    ``issued_ms`` is when the checked hash was read: the session it starts must not survive
+    a password change after it (:func:`foof.domain.sessions.start`). The account is found as
+    :func:`_find` finds it (a phone number first), in one read with its hash and name."""
     if not isinstance(password, str) or not password:
         raise Invalid()
-    user = _find_or_count(username)
-    issued = accounts.check_password(user.uuid, user.password, _sha1(password))
-    return accounts.get(user.uuid), issued
+    if not isinstance(username, str) or not username or len(username) > 255:
+        raise Invalid()
+    row = None
+    if verification.valid_phone(username):
+        row = db.session.execute(_LOGIN.where(User.phonenumber == username)).first()
+    if row is None:
+        row = db.session.execute(_LOGIN.where(UserProfile.login == username)).first()
+    if row is None:
+        accounts.reserve_guess("name:" + username, accounts.GUESS)
+        raise UserNotFound()
+    issued = accounts.check_password(row.uuid, row.password, _sha1(password))
+    if row.profile is None:
+        profile_of(row.uuid)  # an account from the legacy face gets its profile row
+    return row.uuid, row.login or row.phonenumber, issued
 
 
 def change_password(uuid: int, old: Any, new: Any, keep_session: object = None) -> None:

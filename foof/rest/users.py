@@ -70,13 +70,12 @@ def register():
 @handled
 def login():
     body = payload()
-    user, issued = profiles.login(body.get("username"), body.get("password"))
-    auth.log_in(user.uuid, issued)
-    profile = profiles.profile_of(user.uuid)
+    uuid, name, issued = profiles.login(body.get("username"), body.get("password"))
+    auth.log_in(uuid, issued)
     # The original returned its entity with every other field nulled out.
     return {
-        "id": user_id(user.uuid),
-        "username": profile.login or user.phonenumber,
+        "id": user_id(uuid),
+        "username": name,
         "password": None,
         "resetQuestion": None,
         "resetAnswer": None,
