@@ -126,16 +126,7 @@ def _find(username: object) -> User:
     """The user for a real phone number (legacy accounts, and secondhand accounts that
     proved one) or else for a login name. A phone number wins: a login name that looks
     like one (allowed before such names were refused) cannot shadow the phone's owner."""
-    if not isinstance(username, str) or not username or len(username) > 255:
-        raise Invalid()
-    uuid = None
-    if verification.valid_phone(username):
-        uuid = db.session.execute(select(User.uuid).where(User.phonenumber == username)).scalar()
-    if uuid is None:
-        uuid = db.session.execute(select(UserProfile.uuid).where(UserProfile.login == username)).scalar()
-    if uuid is None:
-        raise UserNotFound()
-    return accounts.get(uuid)
+    return accounts.get(cards.find_user(username))
 
 
 def _find_or_count(username: Any, kind: str = accounts.GUESS) -> User:
