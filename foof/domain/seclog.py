@@ -28,7 +28,8 @@ def _clean(value: object) -> str:
 def event(what: str, **fields: object) -> None:
     """Log ``what`` (``login.failed``, ``login.locked``, ``password.reset`` …) with ``k=v`` fields."""
     parts = " ".join(f"{key}={_clean(value)}" for key, value in fields.items())
-    log.warning("%s %s", what, parts) if what.endswith((".failed", ".locked")) else log.info("%s %s", what, parts)
+    level = logging.WARNING if what.endswith((".failed", ".locked")) else logging.INFO
+    log.log(level, "%s %s", what, parts)
 
 
 def count(channel: str, ok: bool) -> None:
