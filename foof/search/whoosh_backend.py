@@ -205,8 +205,8 @@ class WhooshBackend(SearchBackend):
     def exists(self) -> bool:
         return self.current_dir() is not None
 
-    def _open(self, kind: str) -> Index | None:
-        path = self.current_dir()
+    def _open(self, kind: str, path: str | None = None) -> Index | None:
+        path = path or self.current_dir()
         if path is None or not whoosh_index.exists_in(path, indexname=kind):
             return None
         # Without mmap: mapped index files count fully against the process's memory once
@@ -279,13 +279,12 @@ class WhooshBackend(SearchBackend):
                 keys = sorted({key for k, key in batch if k == kind})
                 if not keys:
                     continue
-                ix = self._open(kind)
-                if ix is None:
+                writer = self._lock_writer(kind)
+                if writer is None:
                     if not self._warned_missing:
                         log.warning("search index missing at %s: run 'flask --app foof reindex'", self.root)
                         self._warned_missing = True
                     continue
-                writer = self._lock_writer(ix)
                 try:
                     # The rows are read only once the index lock is held: of two processes
                     # updating the same listing (the server, and `disable-user` from the
@@ -302,44 +301,104 @@ class WhooshBackend(SearchBackend):
                     raise
                 writer.commit()  # a failed commit releases the lock itself
 
-    @staticmethod
-    def _lock_writer(ix: Index, patience: float = 60.0) -> IndexWriter:
-        """A writer, waiting for another process's writer to finish if need be."""
+    def _lock_writer(self, kind: str, patience: float = 600.0) -> IndexWriter | None:
+        """A writer on the live generation's ``kind`` index (None when there is no index),
+        waiting for another writer to finish if need be.
+
+        A rebuild holds the live generation's locks from before it reads the first row until
+        the new generation is live and the old one deleted, so a change is applied either
+        before the rebuild reads it or, after the swap, to the new generation; never to a
+        generation that is about to disappear (whose files vanishing mid-commit lost the
+        change and left Whoosh's half-written segment file open)."""
         deadline = time.monotonic() + patience
+        waited = False
         while True:
+            path = self.current_dir()
+            ix = None if path is None else self._open(kind, path)
+            if ix is None:
+                return None
             try:
-                return ix.writer(timeout=1.0)
+                writer = ix.writer(timeout=1.0)
             except LockError:
                 if time.monotonic() > deadline:
                     raise
-                log.info("search index is locked by another writer; waiting")
+                if not waited:
+                    log.info("search index is locked by another writer or a rebuild; waiting")
+                    waited = True
+                continue
+            except FileNotFoundError:  # the generation was deleted under us: a rebuild swapped
+                continue
+            if self.current_dir() == path:
+                return writer
+            writer.cancel()  # a rebuild swapped generations while this writer waited
 
     # -- rebuilding --------------------------------------------------------------------
     def rebuild(self, progress: Callable[[str, int], object] | None = None, batch: int = 2000) -> dict[str, int]:
-        """Build every index into a new generation and swap it in; ``{kind: count}``."""
+        """Build every index into a new generation and swap it in; ``{kind: count}``.
+
+        The live generation's write locks are held throughout (see ``_lock_writer``): every
+        writer, in this process or another, waits, then applies its changes to the new one."""
         os.makedirs(self.root, exist_ok=True)
-        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
-        path = os.path.join(self.root, name)
-        os.makedirs(path)
-        counts: dict[str, int] = {}
+        held = self._hold_live_locks()
         try:
-            for kind in ("goods", "users"):
-                ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
-                writer = ix.writer(limitmb=768)  # less spilling to disk while sorting postings
-                counts[kind] = self._fill(kind, writer, progress, batch)
-                writer.commit(optimize=True)
-        except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        old = self.current_dir()
-        pointer = os.path.join(self.root, "CURRENT")
-        with open(pointer + ".tmp", "w", encoding="ascii") as fh:
-            fh.write(name)
-        os.replace(pointer + ".tmp", pointer)
-        self._warned_missing = False
-        if old and os.path.abspath(old) != os.path.abspath(path):
-            shutil.rmtree(old, ignore_errors=True)
+            old = self.current_dir()
+            name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+            path = os.path.join(self.root, name)
+            os.makedirs(path)
+            counts: dict[str, int] = {}
+            try:
+                for kind in ("goods", "users"):
+                    ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
+                    writer = ix.writer(limitmb=768)  # less spilling to disk while sorting postings
+                    counts[kind] = self._fill(kind, writer, progress, batch)
+                    writer.commit(optimize=True)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            pointer = os.path.join(self.root, "CURRENT")
+            with open(pointer + ".tmp", "w", encoding="ascii") as fh:
+                fh.write(name)
+            os.replace(pointer + ".tmp", pointer)
+            self._warned_missing = False
+            if old and os.path.abspath(old) != os.path.abspath(path):
+                shutil.rmtree(old, ignore_errors=True)  # still locked: waiting writers move on
+        finally:
+            for lock in held:
+                lock.release()
         return counts
+
+    def _hold_live_locks(self, patience: float = 120.0) -> list[Any]:
+        """The live generation's write locks (none when there is no index yet), taken once the
+        writer that holds one has committed."""
+        deadline = time.monotonic() + patience
+        while True:
+            path = self.current_dir()
+            if path is None:
+                return []
+            storage = FileStorage(path)
+            held: list[Any] = []
+            try:
+                for kind in ("goods", "users"):
+                    lock = storage.lock(f"{kind}_WRITELOCK")
+                    while not lock.acquire():
+                        if time.monotonic() > deadline:
+                            raise LockError(
+                                f"the search index at {path} stayed locked by another writer for {patience:.0f} s"
+                            )
+                        time.sleep(0.05)
+                    held.append(lock)
+            except FileNotFoundError:  # another rebuild swapped and deleted it: lock the new one
+                for lock in held:
+                    lock.release()
+                continue
+            except BaseException:
+                for lock in held:
+                    lock.release()
+                raise
+            if self.current_dir() == path:
+                return held
+            for lock in held:  # swapped while we waited
+                lock.release()
 
     @staticmethod
     def _fill(kind: str, writer: IndexWriter, progress: Callable[[str, int], object] | None, batch: int) -> int:
