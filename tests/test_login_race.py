@@ -9,7 +9,7 @@ import pytest
 from foof.domain import accounts, passwords
 from foof.domain.tx import atomic
 from foof.extensions import db
-from foof.models import User
+from foof.models import User, WebSession
 
 
 def sha1(text):
@@ -71,3 +71,34 @@ def test_a_rest_session_earned_with_the_old_password_does_not_survive(app, chang
     fresh = app.test_client()
     assert fresh.post("/users/sessions", json={"username": "racer", "password": "newpass"}).get_json()["state"] == 200
     assert fresh.get("/users/detail").get_json()["state"] == 200
+
+
+def test_a_refused_session_does_not_count_as_a_wrong_guess(app, change_during_check):
+    """The session is written in the same transaction that gives the guess back; when the
+    password changed meanwhile that transaction is refused, and the guess is still given
+    back (the password checked was right), so no attempt is left counted."""
+    from foof.models import RateEvent
+
+    browser = app.test_client()
+    reply = browser.post(
+        "/users", json={"username": "racer2", "password": "oldpass", "resetQuestion": "q", "resetAnswer": "a"}
+    )
+    assert reply.get_json()["state"] == 200
+    with app.app_context():
+        uuid = db.session.execute(db.select(User.uuid).where(User.username == "racer2")).scalar()
+    change_during_check(uuid, sha1("newpass"))
+    assert (
+        browser.post("/users/sessions", json={"username": "racer2", "password": "oldpass"}).get_json()["state"] != 200
+    )
+    with app.app_context():
+        counted = db.session.execute(
+            db.select(db.func.count()).select_from(RateEvent).where(RateEvent.subject == accounts.guess_subject(uuid))
+        ).scalar()
+    assert counted == 0
+    with app.app_context():
+        assert (
+            db.session.execute(
+                db.select(db.func.count()).select_from(WebSession).where(WebSession.uuid == uuid)
+            ).scalar()
+            == 0
+        )

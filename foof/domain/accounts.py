@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app
@@ -271,7 +271,13 @@ def admin_reset_password(uuid: int, password: str, actor: str = "cli") -> None:
     seclog.event("password.reset", uuid=uuid, actor=actor, by="admin")
 
 
-def check_password(uuid: int, stored: str, password: str, subject: str | None = None) -> int:
+def check_password(
+    uuid: int,
+    stored: str,
+    password: str,
+    subject: str | None = None,
+    then: Callable[[int], object] | None = None,
+) -> int:
     """Check ``password`` for account ``uuid`` under the guess limit: :class:`TooFrequent`
     when the account's guesses are used up (nothing checked), :class:`WrongPassword`, else
     the moment (ms) the checked hash was read. A hash that is not the configured method and
@@ -281,7 +287,12 @@ def check_password(uuid: int, stored: str, password: str, subject: str | None = 
     caller found; the row may have changed since). What a correct password earns — a
     token's ``generate``, a session — counts from the returned moment: a password changed
     while the check ran (a slow hash) is newer than it, so the old password earns nothing
-    that outlives the change (:func:`foof.domain.sessions.start`)."""
+    that outlives the change (:func:`foof.domain.sessions.start`).
+
+    ``then(issued_ms)`` runs in the transaction that gives the reservation back, so what the
+    password earns (a REST session row) costs no commit of its own. If it refuses
+    (:class:`WrongPassword`: the password changed meanwhile), the reservation is still given
+    back: the password checked was right."""
     event = reserve_guess(subject or guess_subject(uuid))
     read_ms = tokens.now_ms()
     row = db.session.execute(_HASH_AND_CHANGE, {"uuid": int(uuid)}).first()
@@ -303,19 +314,27 @@ def check_password(uuid: int, stored: str, password: str, subject: str | None = 
         seclog.event("login.refused", uuid=uuid, why="disabled")
         raise AccountDisabled()
 
+    # Not before the change it saw (its time is one ms ahead of that commit, see
+    # password_changed), so a login right after a change is valid.
+    issued = max(read_ms, int(changed_ms or 0))
+
     def work() -> None:
         ratelimit.give_back(event)
         if upgraded:
             # Only over the hash that was checked: a password changed during the slow check
             # must not be overwritten by a hash of the old one.
             db.session.execute(update(User).where(User.uuid == uuid, User.password == stored).values(password=upgraded))
+        if then is not None:
+            then(issued)
 
-    atomic(work)
+    try:
+        atomic(work)
+    except WrongPassword:
+        atomic(ratelimit.give_back, event)
+        raise
     if upgraded:
         log.info("user %s: password re-hashed to the configured method", uuid)
-    # Not before the change it saw (its time is one ms ahead of that commit, see
-    # password_changed), so a login right after a change is valid.
-    return max(read_ms, int(changed_ms or 0))
+    return issued
 
 
 def login(phonenumber: Any, password: Any) -> tuple[User, str]:

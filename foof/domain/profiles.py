@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from foof.domain import accounts, cards, clock, events, media, passwords, ratelimit, verification
+from foof.domain import accounts, cards, clock, events, media, passwords, ratelimit, sessions, verification
 from foof.domain.errors import DomainError, Invalid, NoLiveCode, TooFrequent, UserNotFound, WrongPassword
 from foof.domain.tx import after_commit, atomic
 from foof.extensions import db
@@ -147,12 +147,13 @@ _LOGIN = (
 )
 
 
-def login(username: Any, password: Any) -> tuple[int, str, int]:
-    """``(uuid, name, issued_ms)`` after checking the password: guesses are limited per
+def login(username: Any, password: Any) -> tuple[int, str, str]:
+    """``(uuid, name, session_id)`` after checking the password: guesses are limited per
     account, together with the legacy login and oldPassword (10 per 15 minutes), whichever
     name is used; ``name`` is the login name, else the phone number (what the reply shows).
-    ``issued_ms`` is when the checked hash was read: the session it starts must not survive
-    a password change after it (:func:`foof.domain.sessions.start`). The account is found as
+    The session row is written in the transaction that ends the check, and must not survive
+    a password change after the hash was read (:func:`foof.domain.sessions.start`). The
+    account is found as
     :func:`_find` finds it (a phone number first), in one read with its hash and name."""
     if not isinstance(password, str) or not password:
         raise Invalid()
@@ -166,10 +167,13 @@ def login(username: Any, password: Any) -> tuple[int, str, int]:
     if row is None:
         accounts.reserve_guess("name:" + username, accounts.GUESS)
         raise UserNotFound()
-    issued = accounts.check_password(row.uuid, row.password, _sha1(password))
+    started: list[str] = []
+    accounts.check_password(
+        row.uuid, row.password, _sha1(password), then=lambda issued: started.append(sessions.start_in(row.uuid, issued))
+    )
     if row.profile is None:
         profile_of(row.uuid)  # an account from the legacy face gets its profile row
-    return row.uuid, row.login or row.phonenumber, issued
+    return row.uuid, row.login or row.phonenumber, started[-1]
 
 
 def change_password(uuid: int, old: Any, new: Any, keep_session: object = None) -> None:

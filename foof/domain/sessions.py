@@ -23,19 +23,20 @@ def start(uuid: int, issued_ms: int | None = None) -> str:
     the password that earned it was read, :func:`foof.domain.accounts.check_password`) a
     password change recorded after that moment refuses the session (:class:`WrongPassword`):
     the row is written first, so a change committing later deletes it with the others."""
+    return atomic(start_in, uuid, issued_ms)
+
+
+def start_in(uuid: int, issued_ms: int | None = None) -> str:
+    """:func:`start` inside the caller's transaction (the login's last write)."""
     sid = secrets.token_urlsafe(32)
-
-    def work() -> None:
-        db.session.add(WebSession(sid_hash=_hash(sid), uuid=int(uuid), created_at=clock.now()))
-        db.session.flush()
-        if issued_ms is not None:
-            changed = db.session.execute(
-                select(Credential.password_changed_ms).where(Credential.uuid == int(uuid))
-            ).scalar()
-            if changed is not None and changed > issued_ms:
-                raise WrongPassword()
-
-    atomic(work)
+    db.session.add(WebSession(sid_hash=_hash(sid), uuid=int(uuid), created_at=clock.now()))
+    db.session.flush()
+    if issued_ms is not None:
+        changed = db.session.execute(
+            select(Credential.password_changed_ms).where(Credential.uuid == int(uuid))
+        ).scalar()
+        if changed is not None and changed > issued_ms:
+            raise WrongPassword()
     return sid
 
 

@@ -32,9 +32,10 @@ def current_session():
     return session.get(SESSION_KEY)
 
 
-def log_in(uuid, issued_ms=None):
+def use_session(sid):
+    """The cookie carries ``sid`` (a session row already written) from now on."""
     session.clear()
-    session[SESSION_KEY] = sessions.start(uuid, issued_ms)
+    session[SESSION_KEY] = sid
     session.permanent = True
 
 

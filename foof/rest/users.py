@@ -70,8 +70,8 @@ def register():
 @handled
 def login():
     body = payload()
-    uuid, name, issued = profiles.login(body.get("username"), body.get("password"))
-    auth.log_in(uuid, issued)
+    uuid, name, sid = profiles.login(body.get("username"), body.get("password"))
+    auth.use_session(sid)
     # The original returned its entity with every other field nulled out.
     return {
         "id": user_id(uuid),
