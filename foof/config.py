@@ -48,6 +48,7 @@ ENV_KEYS = {
     "FOOF_HASH_WAITING": _INT,
     "FOOF_HASH_WAIT": float,
     "FOOF_HASH_NICE": _INT,
+    "FOOF_HASH_YIELD": _bool,
     "FOOF_LOG_LEVEL": str,
     "FOOF_DB_POOL_SIZE": _INT,
     "FOOF_INLINE_READS": str,
@@ -119,6 +120,7 @@ DEFAULTS = {
     "FOOF_HASH_WAITING": 16,
     "FOOF_HASH_WAIT": 10.0,
     "FOOF_HASH_NICE": 19,
+    "FOOF_HASH_YIELD": True,
     "FOOF_LOG_LEVEL": "INFO",
     # Database connections kept open: at least the waitress threads (FOOF_THREADS, 8) + 2.
     "FOOF_DB_POOL_SIZE": 12,

@@ -49,6 +49,16 @@ def media_root(tmp_path):
     return root
 
 
+@pytest.fixture(autouse=True)
+def _no_traffic_yet():
+    """Each test starts with no other requests counted: the spare hash threads pause while
+    the service is busy (``foof.domain.passwords.Traffic``), and one test's requests must not
+    pause the next test's hashes."""
+    from foof.domain import passwords
+
+    passwords.traffic.reset()
+
+
 @pytest.fixture
 def config(tmp_path, clock, media_root):
     """The test configuration; a test may change it before asking for ``app``."""

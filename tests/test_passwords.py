@@ -5,6 +5,7 @@ while logins wait for a hash."""
 import hashlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
@@ -443,3 +444,115 @@ def test_an_upgrade_never_overwrites_a_password_changed_during_the_check(app, cl
     monkeypatch.setattr(passwords, "check", check_then_change)
     login(client, sha1("old"))
     assert stored_hash(app, uuid) == newer
+
+
+# --- spare hash threads pause while other requests keep the service busy ---------------------
+
+
+@pytest.fixture
+def busy_service():
+    """``start()``: from now on other requests arrive ~200 a second (as the I/O thread and
+    Flask note them) until the test ends."""
+    stop = threading.Event()
+
+    def traffic():
+        while not stop.is_set():
+            passwords.traffic.note()
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=traffic, daemon=True)
+    yield lambda: thread.start()
+    stop.set()
+    if thread.is_alive():
+        thread.join(5)
+
+
+def hashes_at_once(pool, count=6):
+    """Runs ``count`` 50 ms jobs on ``pool`` from as many threads; the most that ran together."""
+    lock, state = threading.Lock(), {"running": 0, "peak": 0}
+
+    def job():
+        with lock:
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+        time.sleep(0.05)
+        with lock:
+            state["running"] -= 1
+        return True
+
+    with ThreadPoolExecutor(count) as workers:
+        assert all(workers.map(lambda _: pool.run(job, count, 30), range(count)))
+    return state["peak"]
+
+
+def test_a_login_storm_alone_uses_every_slot():
+    assert hashes_at_once(passwords.HashPool(2, 0, yielding=True)) == 2
+
+
+def test_while_other_requests_keep_coming_the_spare_slots_pause(busy_service):
+    busy_service()
+    time.sleep(0.1)
+    assert passwords.traffic.busy()
+    assert hashes_at_once(passwords.HashPool(3, 0, yielding=True)) == 1  # the first slot still works
+    assert hashes_at_once(passwords.HashPool(3, 0, yielding=False)) == 3  # FOOF_HASH_YIELD off
+
+
+def test_the_spare_slots_resume_once_the_traffic_stops():
+    for _ in range(50):
+        passwords.traffic.note()
+    assert passwords.traffic.busy()
+    time.sleep(2.5 * passwords.BUSY_WINDOW)
+    assert not passwords.traffic.busy()
+    assert hashes_at_once(passwords.HashPool(2, 0, yielding=True)) == 2
+
+
+class CountingTraffic(passwords.Traffic):
+    def __init__(self):
+        super().__init__()
+        self.notes = 0
+
+    def note(self):
+        self.notes += 1
+        super().note()
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    counting = CountingTraffic()
+    monkeypatch.setattr(passwords, "traffic", counting)
+    return counting
+
+
+def test_logins_do_not_count_as_other_traffic_but_reads_do(app, client, make_user, make_item, counted):
+    uuid = make_user(PHONE, "pw")
+    itemid = make_item(uuid)
+    for _ in range(3):
+        assert login(client, "pw")["status"] == "success"
+    assert counted.notes == 0
+    for _ in range(3):
+        assert client.get(f"/item/{itemid}").status_code == 200
+    assert counted.notes == 3
+
+
+def test_hot_reads_on_the_io_thread_count_as_traffic(app, make_user, counted):
+    """GET /user/<uuid> answered by waitress's I/O thread, never through Flask's hooks."""
+    from tests.test_serving import Live
+
+    uuid = make_user(PHONE, "pw")
+    server = Live(app, inline=True)
+    try:
+        for _ in range(4):
+            assert server.request("GET", f"/user/{uuid}")[0] == 200
+        assert server.answered == 4
+    finally:
+        server.stop()
+    assert counted.notes == 4
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_foof_hash_yield_must_be_a_boolean(config, value):
+    from foof import create_app
+
+    config["FOOF_HASH_YIELD"] = value
+    with pytest.raises(ValueError, match="FOOF_HASH_YIELD"):
+        create_app(config)

@@ -80,6 +80,8 @@ _TOKEN_VIEW = (
     .select_from(_users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid))
     .where(_users.c.uuid == bindparam("uuid"))
 )
+#: The legacy login's lookup; its row is also the reply's user.
+_BY_PHONE = select(_users).where(_users.c.phonenumber == bindparam("phone"))
 _CHANGED = select(_credentials.c.password_changed_ms).where(_credentials.c.uuid == bindparam("uuid"))
 #: The hash a password check compares with, and the password-change time seen with it (one
 #: statement, so both come from the same moment).
@@ -150,11 +152,27 @@ def reserve_guess(subject: str, kind: str = GUESS) -> int:
     event id, or :class:`TooFrequent` when the window's 10 are used up. Count, check and
     record are one step in the database, so attempts sent at once cannot overrun it; a
     check that succeeds gives its reservation back (:func:`guess_succeeded`)."""
-    event = atomic(ratelimit.take, kind, subject, LOGIN_FAILURES, LOGIN_WINDOW)
+    return _reserve(subject, kind)[0]
+
+
+def _reserve(subject: str, kind: str, then: Callable[[], Any] | None = None) -> tuple[int, Any]:
+    """:func:`reserve_guess`, and ``then()`` run in the same transaction once the guess is
+    reserved: ``(event, what then returned)``."""
+
+    def work() -> tuple[int | None, Any]:
+        event = ratelimit.take(kind, subject, LOGIN_FAILURES, LOGIN_WINDOW)
+        return event, (then() if event is not None and then is not None else None)
+
+    event, extra = atomic(work)
     if event is None:
         seclog.event("login.locked", subject=_masked_subject(subject), kind=kind)
         raise TooFrequent()
-    return event
+    return event, extra
+
+
+def _hash_and_change(uuid: int) -> Any:
+    """The account's hash, last password change and block, read together (or None)."""
+    return db.session.execute(_HASH_AND_CHANGE, {"uuid": int(uuid)}).first()
 
 
 def _masked_subject(subject: str) -> str:
@@ -293,11 +311,12 @@ def check_password(
     password earns (a REST session row) costs no commit of its own. If it refuses
     (:class:`WrongPassword`: the password changed meanwhile), the reservation is still given
     back: the password checked was right."""
-    event = reserve_guess(subject or guess_subject(uuid))
-    read_ms = tokens.now_ms()
-    row = db.session.execute(_HASH_AND_CHANGE, {"uuid": int(uuid)}).first()
-    db.session.rollback()  # a read only: no transaction held open during the slow check
+    read_ms = tokens.now_ms()  # before the read: a change after it is newer than the check
+    # The reservation and the read in one transaction (one commit, no second round of
+    # connection checkout and rollback); it ends before the slow check.
+    event, row = _reserve(subject or guess_subject(uuid), GUESS, then=lambda: _hash_and_change(uuid))
     if row is None:
+        atomic(ratelimit.give_back, event)
         raise WrongPassword()
     stored, changed_ms = row.password, row.password_changed_ms
     try:
@@ -337,8 +356,9 @@ def check_password(
     return issued
 
 
-def login(phonenumber: Any, password: Any) -> tuple[User, str]:
-    """``(user, token)``. Failed guesses are limited per account (10 per 15 minutes, shared
+def login(phonenumber: Any, password: Any) -> tuple[reads.Record, str]:
+    """``(user, token)``: the user's row as read before the check (one Core read serves the
+    lookup and the reply). Failed guesses are limited per account (10 per 15 minutes, shared
     with the secondhand login); a number without an account is limited per number. The
     phone number may be a JSON integer (its digits are the login name)."""
     phonenumber = phone_text(phonenumber)
@@ -347,18 +367,13 @@ def login(phonenumber: Any, password: Any) -> tuple[User, str]:
     if not phonenumber or not password or len(phonenumber) > 255:
         raise Invalid()
     # "~…" is the placeholder of accounts made on the secondhand face: never a legacy login.
-    found = (
-        None
-        if phonenumber.startswith("~")
-        else db.session.execute(select(User.uuid, User.password).where(User.phonenumber == phonenumber)).first()
-    )
+    found = None if phonenumber.startswith("~") else reads.first(_BY_PHONE, {"phone": phonenumber})
     if found is None:
         reserve_guess("phone:" + phonenumber)
         seclog.event("login.failed", phone=seclog.mask(phonenumber), why="no-account")
         raise UserNotFound()
-    uuid, stored = found
-    issued = check_password(uuid, stored, password)
-    return get(uuid), tokens.login_token(uuid, generate_ms=issued)
+    issued = check_password(found.uuid, found.password, password)
+    return found, tokens.login_token(found.uuid, generate_ms=issued)
 
 
 def modify(uuid: int, fields: Mapping[str, Any]) -> None:

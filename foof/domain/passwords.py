@@ -23,7 +23,11 @@ runs, the cores go first to the other requests, and the hashes take what is left
 waits for its hash; when ``FOOF_HASH_WAITING`` requests already wait (or a wait exceeds
 ``FOOF_HASH_WAIT`` seconds) it gets :class:`HashBusy`, a :class:`TooFrequent` the faces
 answer as "too frequent" — waiting requests hold waitress worker threads, and this leaves
-threads for everything else. See docs/passwords-and-memory.md for the measurements.
+threads for everything else. With ``FOOF_HASH_YIELD`` (the default) the hash threads after
+the first pause while other requests keep the service busy (:class:`Traffic`): a lower
+priority does not stop a running hash from taking the memory bandwidth and caches the other
+requests need, so under a mixed load the logins get one core and the rest keep theirs; a
+login storm alone uses every slot. See docs/passwords-and-memory.md for the measurements.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import hmac
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -182,16 +187,71 @@ class _Job:
         self.state = "queued"  # then "running" or "dropped" (its request stopped waiting)
 
 
+#: Other requests seen within this many seconds...
+BUSY_WINDOW = 0.5
+#: ...at least this many of them (20 a second): the service is busy, spare hash threads pause.
+BUSY_REQUESTS = 10
+#: How often a paused hash thread looks again.
+PAUSE_POLL = 0.05
+
+
+class Traffic:
+    """A cheap, approximate count of the requests that did not hash (counted per
+    ``BUSY_WINDOW``): :meth:`note` from every such request (Flask's, and the hot reads the I/O
+    thread answers), :meth:`busy` from the spare hash threads. Unlocked on purpose: a lost
+    count under a race only shifts the moment a spare thread pauses or resumes."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.start = time.monotonic() - 2 * BUSY_WINDOW  # as after a quiet while
+        self.count = 0
+        self.last = 0
+
+    def note(self) -> None:
+        now = time.monotonic()
+        if now - self.start >= BUSY_WINDOW:
+            self.last = self.count if now - self.start < 2 * BUSY_WINDOW else 0
+            self.start, self.count = now, 0
+        self.count += 1
+
+    def busy(self) -> bool:
+        age = time.monotonic() - self.start
+        if age >= 2 * BUSY_WINDOW:
+            return False  # nothing for a whole window
+        if age >= BUSY_WINDOW:
+            return self.count >= BUSY_REQUESTS  # the window just ended
+        return max(self.last, self.count) >= BUSY_REQUESTS
+
+
+#: The process's count (one service per process; tests reset it).
+traffic = Traffic()
+_request_state = threading.local()
+
+
+def begin_request() -> None:
+    _request_state.hashed = False
+
+
+def end_request() -> None:
+    """A request that did not hash counts as other traffic."""
+    if not getattr(_request_state, "hashed", False):
+        traffic.note()
+
+
 class HashPool:
     """``slots`` daemon threads that run hash jobs one at a time each, in arrival order.
 
     :meth:`run` hands a job over and waits for it. At most ``slots`` jobs run at once
-    (one per thread), so at most ``slots × m`` KiB of Argon2 memory is in use.
+    (one per thread), so at most ``slots × m`` KiB of Argon2 memory is in use. With
+    ``yielding``, threads after the first take a job only while :data:`traffic` is not busy.
     """
 
-    def __init__(self, slots: int, nice: int) -> None:
+    def __init__(self, slots: int, nice: int, yielding: bool = False) -> None:
         self.slots = slots
         self.nice = nice
+        self.yielding = yielding
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: collections.deque[_Job] = collections.deque()
@@ -206,6 +266,7 @@ class HashPool:
         """``work()`` on a hash thread; :class:`HashBusy` when ``waiting`` jobs already wait,
         or when it has not started after ``wait`` seconds (None: no cap, no limit)."""
         job = _Job(work)
+        _request_state.hashed = True
         with self._lock:
             if self.pending >= self.slots + waiting:
                 raise HashBusy()
@@ -213,11 +274,12 @@ class HashPool:
             # A forked child has none of its parent's threads (they read as not alive).
             self._threads = [thread for thread in self._threads if thread.is_alive()]
             while len(self._threads) < self.slots:
-                thread = threading.Thread(target=self._work, name=f"foof-hash-{len(self._threads)}", daemon=True)
+                index = len(self._threads)
+                thread = threading.Thread(target=self._work, args=(index,), name=f"foof-hash-{index}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
             self._queue.append(job)
-            self._ready.notify()
+            self._ready.notify_all()  # a spare thread may decline it: the first must hear too
         if not job.done.wait(wait):
             with self._lock:
                 if job.state == "queued":  # never started: take it back, answer busy
@@ -230,7 +292,10 @@ class HashPool:
             raise job.error
         return job.result
 
-    def _work(self) -> None:
+    def _may_take(self, index: int) -> bool:
+        return index == 0 or not self.yielding or not traffic.busy()
+
+    def _work(self, index: int) -> None:
         if self.nice > 0 and sys.platform.startswith("linux"):
             # On Linux the nice value belongs to the thread (man 2 setpriority, BUGS): only the
             # hash threads yield to the request threads. Raising it needs no privilege.
@@ -241,8 +306,8 @@ class HashPool:
                 pass
         while True:
             with self._lock:
-                while not self._queue:
-                    self._ready.wait()
+                while not (self._queue and self._may_take(index)):
+                    self._ready.wait(PAUSE_POLL if self._queue else None)
                 job = self._queue.popleft()
                 job.state = "running"
                 self.running += 1
@@ -260,15 +325,15 @@ class HashPool:
 
 #: Hash pools shared by every app of the process with the same threads and priority (tests
 #: make hundreds of apps; each would otherwise start its own threads).
-_pools: dict[tuple[int, int], HashPool] = {}
+_pools: dict[tuple[int, int, bool], HashPool] = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(slots: int, nice: int) -> HashPool:
+def _pool(slots: int, nice: int, yielding: bool) -> HashPool:
     with _pools_lock:
-        pool = _pools.get((slots, nice))
+        pool = _pools.get((slots, nice, yielding))
         if pool is None:
-            pool = _pools[(slots, nice)] = HashPool(slots, nice)
+            pool = _pools[(slots, nice, yielding)] = HashPool(slots, nice, yielding)
         return pool
 
 
@@ -310,12 +375,21 @@ def configure(config: Any) -> Hashing:
     wait = config.get("FOOF_HASH_WAIT")
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 < wait <= 600:
         raise ValueError(f"FOOF_HASH_WAIT must be a number of seconds from 0 to 600, not {wait!r}")
-    return Hashing(method, _pool(slots, nice), waiting, float(wait))
+    yielding = config.get("FOOF_HASH_YIELD", True)
+    if not isinstance(yielding, bool):
+        raise ValueError(f"FOOF_HASH_YIELD must be true or false, not {yielding!r}")
+    return Hashing(method, _pool(slots, nice, yielding), waiting, float(wait))
 
 
 def init_app(app: Flask) -> None:
     """Check the hashing settings when the app is created (a clear error, not a failed login)."""
     app.extensions["foof.passwords"] = configure(app.config)
+    app.before_request(begin_request)
+
+    @app.after_request
+    def _count_traffic(response: Any) -> Any:
+        end_request()
+        return response
 
 
 def _hashing() -> Hashing:

@@ -31,7 +31,7 @@ import time
 from urllib.parse import parse_qsl
 
 from foof import accesslog
-from foof.domain import reads
+from foof.domain import passwords, reads
 from foof.legacy import render
 
 _PLAIN_ID = re.compile(r"[1-9][0-9]{0,8}\Z")  # always inside the 32-bit id range
@@ -114,6 +114,7 @@ class HotPath:
             raise
         except Exception:  # noqa: BLE001 - Flask's route maps domain errors and reports bugs
             return None
+        passwords.traffic.note()  # other traffic: the spare hash threads pause while it flows
         return status, headers, body, rule, started, legacy
 
     def _plan(self, environ):
