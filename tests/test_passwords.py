@@ -556,3 +556,27 @@ def test_foof_hash_yield_must_be_a_boolean(config, value):
     config["FOOF_HASH_YIELD"] = value
     with pytest.raises(ValueError, match="FOOF_HASH_YIELD"):
         create_app(config)
+
+
+def test_a_login_waiting_long_gets_a_spare_slot_even_while_busy(busy_service):
+    """Paused spare threads are a slowdown, never a starvation: once the oldest job waited
+    PAUSE_AT_MOST, a spare thread takes it (so logins do not end "too frequent")."""
+    busy_service()
+    time.sleep(0.1)
+    pool = passwords.HashPool(2, 0, yielding=True)
+    lock, state = threading.Lock(), {"running": 0, "peak": 0}
+
+    def job():
+        with lock:
+            state["running"] += 1
+            state["peak"] = max(state["peak"], state["running"])
+        time.sleep(0.6)
+        with lock:
+            state["running"] -= 1
+        return True
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as workers:
+        assert all(workers.map(lambda _: pool.run(job, 4, 30), range(4)))
+    assert state["peak"] == 2
+    assert time.monotonic() - started < 4 * 0.6  # not one after another

@@ -289,3 +289,38 @@ def test_searches_during_rebuilds_are_answered(app, client, user):
         replies = searching.result()
     assert {reply.status_code for reply in replies} == {200}
     assert {reply.json["hits"]["total"] for reply in replies} == {5}
+
+
+def test_a_rebuild_reads_the_rows_as_they_are_once_it_holds_the_index(app, client, make_item, user):
+    """`reindex` counts the rows first; on MySQL that read fixed the transaction's snapshot,
+    so a listing renamed between the count and the rebuild kept its old title in the new
+    index (its update had gone to the old generation, deleted by the swap)."""
+    from sqlalchemy import func, select, update
+
+    from foof.extensions import db
+    from foof.models import Item
+
+    itemid = make_item(user[0], title="旧的台灯")
+    backend = app.extensions["foof.search"]
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Item)).scalar() == 1  # as reindex counts
+        with db.engine.begin() as other:  # a request on another connection renames it meanwhile
+            other.execute(update(Item).where(Item.itemid == itemid).values(title="新的护眼灯"))
+        backend.rebuild()
+    assert titles(app, client, "护眼灯") == ["新的护眼灯"]
+
+
+def test_two_rebuilds_at_once_both_finish_and_leave_one_generation(app, client, make_item, user):
+    make_item(user[0], title="二手显示器")
+    backend = app.extensions["foof.search"]
+
+    def rebuild():
+        with app.app_context():
+            return backend.rebuild()
+
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda _: rebuild(), range(2)))
+    assert counts == [{"goods": 1, "users": 1}] * 2
+    generations = [name for name in os.listdir(backend.root) if name.startswith(("gen-", "trash-"))]
+    assert generations == [os.path.basename(backend.current_dir())]
+    assert titles(app, client, "显示器") == ["二手显示器"]

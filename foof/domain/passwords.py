@@ -177,10 +177,11 @@ def default_slots() -> int:
 
 
 class _Job:
-    __slots__ = ("work", "done", "result", "error", "state")
+    __slots__ = ("work", "done", "result", "error", "state", "queued_at")
 
     def __init__(self, work: Callable[[], Any]) -> None:
         self.work = work
+        self.queued_at = time.monotonic()
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -193,6 +194,9 @@ BUSY_WINDOW = 0.5
 BUSY_REQUESTS = 10
 #: How often a paused hash thread looks again.
 PAUSE_POLL = 0.05
+#: A paused thread takes a job anyway once the oldest has waited this long: logins are slowed
+#: by other traffic, never starved into "too frequent" by it (FOOF_HASH_WAIT is 10 s).
+PAUSE_AT_MOST = 1.0
 
 
 class Traffic:
@@ -255,7 +259,7 @@ class HashPool:
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self._queue: collections.deque[_Job] = collections.deque()
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[int, threading.Thread] = {}
         #: Jobs handed over and not yet finished or dropped (running + waiting).
         self.pending = 0
         self.running = 0
@@ -272,12 +276,12 @@ class HashPool:
                 raise HashBusy()
             self.pending += 1
             # A forked child has none of its parent's threads (they read as not alive).
-            self._threads = [thread for thread in self._threads if thread.is_alive()]
-            while len(self._threads) < self.slots:
-                index = len(self._threads)
-                thread = threading.Thread(target=self._work, args=(index,), name=f"foof-hash-{index}", daemon=True)
-                self._threads.append(thread)
-                thread.start()
+            self._threads = {index: thread for index, thread in self._threads.items() if thread.is_alive()}
+            for index in range(self.slots):  # index 0, the thread that never pauses, first
+                if index not in self._threads:
+                    thread = threading.Thread(target=self._work, args=(index,), name=f"foof-hash-{index}", daemon=True)
+                    self._threads[index] = thread
+                    thread.start()
             self._queue.append(job)
             self._ready.notify_all()  # a spare thread may decline it: the first must hear too
         if not job.done.wait(wait):
@@ -293,7 +297,9 @@ class HashPool:
         return job.result
 
     def _may_take(self, index: int) -> bool:
-        return index == 0 or not self.yielding or not traffic.busy()
+        if index == 0 or not self.yielding or not traffic.busy():
+            return True
+        return time.monotonic() - self._queue[0].queued_at > PAUSE_AT_MOST  # waited long enough
 
     def _work(self, index: int) -> None:
         if self.nice > 0 and sys.platform.startswith("linux"):

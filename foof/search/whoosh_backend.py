@@ -35,7 +35,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import Index, LockError
+from whoosh.index import EmptyIndexError, Index, LockError
 from whoosh.query import And, AndMaybe, Or, Query, Term
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
@@ -306,7 +306,7 @@ class WhooshBackend(SearchBackend):
         waiting for another writer to finish if need be.
 
         A rebuild holds the live generation's locks from before it reads the first row until
-        the new generation is live and the old one deleted, so a change is applied either
+        the new generation is live and the old one moved away, so a change is applied either
         before the rebuild reads it or, after the swap, to the new generation; never to a
         generation that is about to disappear (whose files vanishing mid-commit lost the
         change and left Whoosh's half-written segment file open)."""
@@ -314,10 +314,12 @@ class WhooshBackend(SearchBackend):
         waited = False
         while True:
             path = self.current_dir()
-            ix = None if path is None else self._open(kind, path)
-            if ix is None:
-                return None
             try:
+                ix = None if path is None else self._open(kind, path)
+                if ix is None:
+                    if self.current_dir() != path:
+                        continue  # swapped between the two reads
+                    return None
                 writer = ix.writer(timeout=1.0)
             except LockError:
                 if time.monotonic() > deadline:
@@ -326,7 +328,12 @@ class WhooshBackend(SearchBackend):
                     log.info("search index is locked by another writer or a rebuild; waiting")
                     waited = True
                 continue
-            except FileNotFoundError:  # the generation was deleted under us: a rebuild swapped
+            except (FileNotFoundError, EmptyIndexError, OSError):
+                # The generation was moved away under us (a rebuild swapped): open the new one.
+                if self.current_dir() == path:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)  # not a swap: do not spin on a broken folder
                 continue
             if self.current_dir() == path:
                 return writer
@@ -339,33 +346,68 @@ class WhooshBackend(SearchBackend):
         The live generation's write locks are held throughout (see ``_lock_writer``): every
         writer, in this process or another, waits, then applies its changes to the new one."""
         os.makedirs(self.root, exist_ok=True)
-        held = self._hold_live_locks()
+        rebuilding = self._one_rebuild_at_a_time()
         try:
-            old = self.current_dir()
-            name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
-            path = os.path.join(self.root, name)
-            os.makedirs(path)
-            counts: dict[str, int] = {}
+            held = self._hold_live_locks()
             try:
-                for kind in ("goods", "users"):
-                    ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
-                    writer = ix.writer(limitmb=768)  # less spilling to disk while sorting postings
-                    counts[kind] = self._fill(kind, writer, progress, batch)
-                    writer.commit(optimize=True)
-            except BaseException:
-                shutil.rmtree(path, ignore_errors=True)
-                raise
-            pointer = os.path.join(self.root, "CURRENT")
-            with open(pointer + ".tmp", "w", encoding="ascii") as fh:
-                fh.write(name)
-            os.replace(pointer + ".tmp", pointer)
-            self._warned_missing = False
-            if old and os.path.abspath(old) != os.path.abspath(path):
-                shutil.rmtree(old, ignore_errors=True)  # still locked: waiting writers move on
+                # A fresh snapshot once the writers wait (MySQL's REPEATABLE READ would keep the
+                # one a count before the locks began, missing what committed meanwhile).
+                db.session.rollback()
+                counts, name, old = self._build_and_swap(progress, batch)
+                trash = None
+                if old and os.path.abspath(old) != os.path.abspath(os.path.join(self.root, name)):
+                    # Moved away while still locked: a waiting writer's next try finds no folder
+                    # and opens the new generation (never a half-deleted one).
+                    trash = os.path.join(self.root, "trash-" + os.path.basename(old))
+                    os.replace(old, trash)
+            finally:
+                for lock in held:
+                    lock.release()
+            if trash:
+                shutil.rmtree(trash, ignore_errors=True)
+            for leftover in os.listdir(self.root):  # a rebuild killed before it cleaned up
+                if leftover.startswith("trash-"):
+                    shutil.rmtree(os.path.join(self.root, leftover), ignore_errors=True)
         finally:
-            for lock in held:
-                lock.release()
+            rebuilding.release()
         return counts
+
+    def _one_rebuild_at_a_time(self) -> Any:
+        """The index folder's rebuild lock (another process's `reindex` finishes first)."""
+        lock = FileStorage(self.root).lock("REBUILD")
+        told = False
+        while not lock.acquire():
+            if not told:
+                log.info("another rebuild of the search index is running; waiting for it")
+                told = True
+            time.sleep(0.2)
+        return lock
+
+    def _build_and_swap(
+        self, progress: Callable[[str, int], object] | None, batch: int
+    ) -> tuple[dict[str, int], str, str | None]:
+        """A new generation filled from the database and made live: ``(counts, its name, the
+        folder of the one it replaced or None)``."""
+        old = self.current_dir()
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
+        path = os.path.join(self.root, name)
+        os.makedirs(path)
+        counts: dict[str, int] = {}
+        try:
+            for kind in ("goods", "users"):
+                ix = whoosh_index.create_in(path, SCHEMAS[kind](), indexname=kind)
+                writer = ix.writer(limitmb=768)  # less spilling to disk while sorting postings
+                counts[kind] = self._fill(kind, writer, progress, batch)
+                writer.commit(optimize=True)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        pointer = os.path.join(self.root, "CURRENT")
+        with open(pointer + ".tmp", "w", encoding="ascii") as fh:
+            fh.write(name)
+        os.replace(pointer + ".tmp", pointer)
+        self._warned_missing = False
+        return counts, name, old
 
     def _hold_live_locks(self, patience: float = 120.0) -> list[Any]:
         """The live generation's write locks (none when there is no index yet), taken once the
