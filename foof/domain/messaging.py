@@ -90,14 +90,15 @@ def _mark(rows: Sequence[Chat], exclusive: bool) -> None:
 #: so they skip the locking transaction. The outer join brings the last password change, so
 #: the poll refuses a token issued before it without a second round trip. Outer joins (one row
 #: by LIMIT), not a scalar subquery: MariaDB spent ~16 % less CPU per poll (~110 vs ~130 us).
+_users, _credentials, _chats = User.__table__, Credential.__table__, Chat.__table__
 _POLL = (
-    select(User.uuid, Chat.id.label("waiting"), Credential.password_changed_ms)
+    select(_users.c.uuid, _chats.c.id.label("waiting"), _credentials.c.password_changed_ms)
     .select_from(
-        User.__table__.outerjoin(Credential.__table__, Credential.uuid == User.uuid).outerjoin(
-            Chat.__table__, and_(Chat.to == User.uuid, Chat.fetched == false())
+        _users.outerjoin(_credentials, _credentials.c.uuid == _users.c.uuid).outerjoin(
+            _chats, and_(_chats.c.to == _users.c.uuid, _chats.c.fetched == false())
         )
     )
-    .where(User.uuid == bindparam("uuid"))
+    .where(_users.c.uuid == bindparam("uuid"))
     .limit(1)
 )
 
