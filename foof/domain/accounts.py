@@ -305,7 +305,7 @@ def check_password(
     caller found; the row may have changed since). What a correct password earns — a
     token's ``generate``, a session — counts from the returned moment: a password changed
     while the check ran (a slow hash) is newer than it, so the old password earns nothing
-    that outlives the change (:func:`foof.domain.sessions.start`).
+    that outlives the change (:func:`foof.domain.sessions.start_in`).
 
     ``then(issued_ms)`` runs in the transaction that gives the reservation back, so what the
     password earns (a REST session row) costs no commit of its own. If it refuses

@@ -152,7 +152,7 @@ def login(username: Any, password: Any) -> tuple[int, str, str]:
     account, together with the legacy login and oldPassword (10 per 15 minutes), whichever
     name is used; ``name`` is the login name, else the phone number (what the reply shows).
     The session row is written in the transaction that ends the check, and must not survive
-    a password change after the hash was read (:func:`foof.domain.sessions.start`). The
+    a password change after the hash was read (:func:`foof.domain.sessions.start_in`). The
     account is found as
     :func:`_find` finds it (a phone number first), in one read with its hash and name."""
     if not isinstance(password, str) or not password:

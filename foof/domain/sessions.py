@@ -18,16 +18,12 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
-def start(uuid: int, issued_ms: int | None = None) -> str:
-    """A new session id for ``uuid`` (goes into the signed cookie). With ``issued_ms`` (when
-    the password that earned it was read, :func:`foof.domain.accounts.check_password`) a
-    password change recorded after that moment refuses the session (:class:`WrongPassword`):
-    the row is written first, so a change committing later deletes it with the others."""
-    return atomic(start_in, uuid, issued_ms)
-
-
 def start_in(uuid: int, issued_ms: int | None = None) -> str:
-    """:func:`start` inside the caller's transaction (the login's last write)."""
+    """A new session id for ``uuid`` (goes into the signed cookie), its row written in the
+    caller's transaction (the login's last write). With ``issued_ms`` (when the password that
+    earned it was read, :func:`foof.domain.accounts.check_password`) a password change
+    recorded after that moment refuses the session (:class:`WrongPassword`): the row is
+    written first, so a change committing later deletes it with the others."""
     sid = secrets.token_urlsafe(32)
     db.session.add(WebSession(sid_hash=_hash(sid), uuid=int(uuid), created_at=clock.now()))
     db.session.flush()

@@ -353,19 +353,15 @@ class WhooshBackend(SearchBackend):
                 # A fresh snapshot once the writers wait (MySQL's REPEATABLE READ would keep the
                 # one a count before the locks began, missing what committed meanwhile).
                 db.session.rollback()
-                counts, name, old = self._build_and_swap(progress, batch)
-                trash = None
-                if old and os.path.abspath(old) != os.path.abspath(os.path.join(self.root, name)):
+                counts, old = self._build_and_swap(progress, batch)
+                if old:
                     # Moved away while still locked: a waiting writer's next try finds no folder
                     # and opens the new generation (never a half-deleted one).
-                    trash = os.path.join(self.root, "trash-" + os.path.basename(old))
-                    os.replace(old, trash)
+                    os.replace(old, os.path.join(self.root, "trash-" + os.path.basename(old)))
             finally:
                 for lock in held:
                     lock.release()
-            if trash:
-                shutil.rmtree(trash, ignore_errors=True)
-            for leftover in os.listdir(self.root):  # a rebuild killed before it cleaned up
+            for leftover in os.listdir(self.root):  # this one's, and any a killed rebuild left
                 if leftover.startswith("trash-"):
                     shutil.rmtree(os.path.join(self.root, leftover), ignore_errors=True)
         finally:
@@ -385,9 +381,9 @@ class WhooshBackend(SearchBackend):
 
     def _build_and_swap(
         self, progress: Callable[[str, int], object] | None, batch: int
-    ) -> tuple[dict[str, int], str, str | None]:
-        """A new generation filled from the database and made live: ``(counts, its name, the
-        folder of the one it replaced or None)``."""
+    ) -> tuple[dict[str, int], str | None]:
+        """A new generation filled from the database and made live: ``(counts, the folder of
+        the one it replaced or None)``."""
         old = self.current_dir()
         name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
         path = os.path.join(self.root, name)
@@ -407,40 +403,33 @@ class WhooshBackend(SearchBackend):
             fh.write(name)
         os.replace(pointer + ".tmp", pointer)
         self._warned_missing = False
-        return counts, name, old
+        return counts, old
 
     def _hold_live_locks(self, patience: float = 120.0) -> list[Any]:
         """The live generation's write locks (none when there is no index yet), taken once the
-        writer that holds one has committed."""
+        writer that holds one has committed. Only a rebuild swaps the generation, and this
+        runs under the rebuild lock, so the generation cannot change while it waits."""
+        path = self.current_dir()
+        if path is None:
+            return []
+        storage = FileStorage(path)
         deadline = time.monotonic() + patience
-        while True:
-            path = self.current_dir()
-            if path is None:
-                return []
-            storage = FileStorage(path)
-            held: list[Any] = []
-            try:
-                for kind in ("goods", "users"):
-                    lock = storage.lock(f"{kind}_WRITELOCK")
-                    while not lock.acquire():
-                        if time.monotonic() > deadline:
-                            raise LockError(
-                                f"the search index at {path} stayed locked by another writer for {patience:.0f} s"
-                            )
-                        time.sleep(0.05)
-                    held.append(lock)
-            except FileNotFoundError:  # another rebuild swapped and deleted it: lock the new one
-                for lock in held:
-                    lock.release()
-                continue
-            except BaseException:
-                for lock in held:
-                    lock.release()
-                raise
-            if self.current_dir() == path:
-                return held
-            for lock in held:  # swapped while we waited
+        held: list[Any] = []
+        try:
+            for kind in ("goods", "users"):
+                lock = storage.lock(f"{kind}_WRITELOCK")
+                while not lock.acquire():
+                    if time.monotonic() > deadline:
+                        raise LockError(
+                            f"the search index at {path} stayed locked by another writer for {patience:.0f} s"
+                        )
+                    time.sleep(0.05)
+                held.append(lock)
+        except BaseException:
+            for lock in held:
                 lock.release()
+            raise
+        return held
 
     @staticmethod
     def _fill(kind: str, writer: IndexWriter, progress: Callable[[str, int], object] | None, batch: int) -> int:
