@@ -45,6 +45,16 @@ def change_during_check(app, monkeypatch):
     return arm
 
 
+def register_rest(app, browser, username, password):
+    """An account made on the REST face through ``browser``; its uuid."""
+    reply = browser.post(
+        "/users", json={"username": username, "password": password, "resetQuestion": "q", "resetAnswer": "a"}
+    )
+    assert reply.get_json()["state"] == 200
+    with app.app_context():
+        return db.session.execute(db.select(User.uuid).where(User.username == username)).scalar()
+
+
 def test_a_legacy_token_earned_with_the_old_password_is_refused(client, make_user, change_during_check):
     uuid = make_user("13800000001", "old")
     change_during_check(uuid, "new")
@@ -59,12 +69,7 @@ def test_a_legacy_token_earned_with_the_old_password_is_refused(client, make_use
 
 def test_a_rest_session_earned_with_the_old_password_does_not_survive(app, change_during_check):
     browser = app.test_client()
-    reply = browser.post(
-        "/users", json={"username": "racer", "password": "oldpass", "resetQuestion": "q", "resetAnswer": "a"}
-    )
-    assert reply.get_json()["state"] == 200
-    with app.app_context():
-        uuid = db.session.execute(db.select(User.uuid).where(User.username == "racer")).scalar()
+    uuid = register_rest(app, browser, "racer", "oldpass")
     change_during_check(uuid, sha1("newpass"))
     browser.post("/users/sessions", json={"username": "racer", "password": "oldpass"})
     assert browser.get("/users/detail").get_json()["state"] == 4003  # no live session
@@ -80,12 +85,7 @@ def test_a_refused_session_does_not_count_as_a_wrong_guess(app, change_during_ch
     from foof.models import RateEvent
 
     browser = app.test_client()
-    reply = browser.post(
-        "/users", json={"username": "racer2", "password": "oldpass", "resetQuestion": "q", "resetAnswer": "a"}
-    )
-    assert reply.get_json()["state"] == 200
-    with app.app_context():
-        uuid = db.session.execute(db.select(User.uuid).where(User.username == "racer2")).scalar()
+    uuid = register_rest(app, browser, "racer2", "oldpass")
     change_during_check(uuid, sha1("newpass"))
     assert (
         browser.post("/users/sessions", json={"username": "racer2", "password": "oldpass"}).get_json()["state"] != 200

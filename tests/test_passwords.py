@@ -467,15 +467,16 @@ def busy_service():
         thread.join(5)
 
 
-def hashes_at_once(pool, count=6):
-    """Runs ``count`` 50 ms jobs on ``pool`` from as many threads; the most that ran together."""
+def hashes_at_once(pool, count=6, seconds=0.05):
+    """Runs ``count`` jobs of ``seconds`` on ``pool`` from as many threads; the most that ran
+    together."""
     lock, state = threading.Lock(), {"running": 0, "peak": 0}
 
     def job():
         with lock:
             state["running"] += 1
             state["peak"] = max(state["peak"], state["running"])
-        time.sleep(0.05)
+        time.sleep(seconds)
         with lock:
             state["running"] -= 1
         return True
@@ -563,20 +564,6 @@ def test_a_login_waiting_long_gets_a_spare_slot_even_while_busy(busy_service):
     PAUSE_AT_MOST, a spare thread takes it (so logins do not end "too frequent")."""
     busy_service()
     time.sleep(0.1)
-    pool = passwords.HashPool(2, 0, yielding=True)
-    lock, state = threading.Lock(), {"running": 0, "peak": 0}
-
-    def job():
-        with lock:
-            state["running"] += 1
-            state["peak"] = max(state["peak"], state["running"])
-        time.sleep(0.6)
-        with lock:
-            state["running"] -= 1
-        return True
-
     started = time.monotonic()
-    with ThreadPoolExecutor(4) as workers:
-        assert all(workers.map(lambda _: pool.run(job, 4, 30), range(4)))
-    assert state["peak"] == 2
+    assert hashes_at_once(passwords.HashPool(2, 0, yielding=True), count=4, seconds=0.6) == 2
     assert time.monotonic() - started < 4 * 0.6  # not one after another
